@@ -1,0 +1,184 @@
+"""Assembling one hub process: ``Hub`` holds the parts, ``create_app`` serves them.
+
+Nothing here is global: every test and every ``omnihub`` command builds its own
+``Hub`` from a ``Settings``. Constructors do no I/O; ``start`` connects and
+migrates, ``shutdown`` finishes in-flight work, ``close`` releases connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from hub.channels.base import Channel
+from hub.channels.registry import build_channels
+from hub.config import Settings
+from hub.coordination import Coordinator, open_coordinator
+from hub.dialogs.engine import DialogEngine
+from hub.gateway import Gateway, NotAccepting
+from hub.metrics import Metrics
+from hub.outbox import Dispatcher
+from hub.render import Renderer
+from hub.resources import templates_dir
+from hub.store import Database, migrate
+from hub.store import outbox as outbox_store
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutOfDate(Exception):
+    """The database needs ``omnihub db upgrade`` before this version can run."""
+
+
+class Hub:
+    """Every part one hub process runs, opened and closed together."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        extra_channels: Sequence[Channel] = (),
+        include_configured_channels: bool = True,
+        templates: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.templates = templates or templates_dir()
+        self.metrics = Metrics()
+        self.db = Database.open(settings.storage.url)
+        self.coordinator: Coordinator = open_coordinator(settings.redis.url)
+        self.channels: dict[str, Channel] = (
+            build_channels(settings, self.coordinator, self.templates)
+            if include_configured_channels
+            else {}
+        )
+        for channel in extra_channels:
+            self.channels[channel.name] = channel
+        self.renderer = Renderer(self.templates, settings.locale.default)
+        self.dispatcher = Dispatcher(
+            db=self.db, channels=self.channels, config=settings.outbox, metrics=self.metrics
+        )
+        self.gateway = Gateway(
+            settings=settings,
+            db=self.db,
+            coordinator=self.coordinator,
+            dialogs=DialogEngine(),
+            renderer=self.renderer,
+            channels=self.channels,
+            metrics=self.metrics,
+            on_queued=self.dispatcher.notify,
+        )
+        self._dispatch_task: asyncio.Task[None] | None = None
+        self._shut_down = False
+
+    async def prepare_database(self) -> None:
+        """Create the schema in an empty database; refuse to run on an old one."""
+        if await migrate.is_empty(self.db):
+            await migrate.upgrade(self.db)
+            log.info("database schema created")
+            return
+        current, head = await migrate.current_revision(self.db), migrate.head_revision()
+        if current != head:
+            raise SchemaOutOfDate(
+                f"database schema is at {current}, this version needs {head}: "
+                "run `omnihub db upgrade`"
+            )
+
+    async def start(self, *, dispatch: bool = True) -> None:
+        await self.prepare_database()
+        for channel in self.channels.values():
+            await channel.start()
+        recovered = await self.gateway.recover()
+        if recovered:
+            log.info("resuming unhandled messages", extra={"conversations": recovered})
+        if dispatch:
+            self._dispatch_task = asyncio.create_task(self.dispatcher.run())
+
+    async def shutdown(self) -> None:
+        """Finish what is in flight: processing first, then sends, then channels."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        await self.gateway.close(self.settings.server.shutdown_grace_seconds)
+        await self.dispatcher.stop()
+        if self._dispatch_task is not None:
+            await self._dispatch_task
+        for channel in self.channels.values():
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("channel did not stop cleanly", extra={"channel": channel.name})
+
+    async def close(self) -> None:
+        await self.shutdown()
+        await self.coordinator.close()
+        await self.db.close()
+
+
+HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
+
+
+@web.middleware
+async def errors_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """No stack trace ever reaches a client; a shutting-down hub answers 503."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except NotAccepting:
+        return web.json_response({"error": "shutting down, retry"}, status=503)
+    except Exception:
+        log.exception("request failed", extra={"path": request.path})
+        return web.json_response({"error": "internal error"}, status=500)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    checks = {"database": await hub.db.ping()}
+    if hub.settings.redis.url:
+        checks["redis"] = await hub.coordinator.ping()
+    healthy = all(checks.values())
+    return web.json_response(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    try:
+        hub.metrics.outbox_depth.set(await outbox_store.depth(hub.db))
+    except Exception:
+        log.warning("outbox depth unavailable for /metrics")
+    return web.Response(
+        body=hub.metrics.render(), headers={"Content-Type": hub.metrics.content_type}
+    )
+
+
+def create_app(settings: Settings, *, extra_channels: Sequence[Channel] = ()) -> web.Application:
+    """The aiohttp application: channel routes, health and metrics, tied to one Hub."""
+    hub = Hub(settings, extra_channels=extra_channels)
+    app = web.Application(middlewares=[errors_middleware], client_max_size=1024**2)
+    app[HUB] = hub
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        await hub.start()
+        yield
+        await hub.close()
+
+    async def on_shutdown(_app: web.Application) -> None:
+        await hub.shutdown()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(on_shutdown)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    for channel in hub.channels.values():
+        for route in channel.routes(hub.gateway.accept):
+            app.router.add_route(route.method, route.path, route.handler)
+    return app

@@ -1,0 +1,89 @@
+"""The contract every channel adapter keeps.
+
+A channel verifies, parses and normalises; it never decides anything. It gets a
+callback for inbound messages (never the hub itself) and mounts its own routes,
+like Rasa's ``InputChannel.blueprint``. Outbound needs only text; a channel that
+cannot show buttons gets a numbered menu from the renderer.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+
+from hub.model import AddressKind, InboundMessage, OutboundMessage, SendResult
+
+
+class Acceptance(Protocol):
+    """What the gateway tells a channel once an inbound message is persisted."""
+
+    @property
+    def duplicate(self) -> bool: ...
+
+
+OnMessage = Callable[[InboundMessage], Awaitable[Acceptance]]
+
+
+class PubSub(Protocol):
+    """Fan-out between hub processes (in-process or Redis); see ``hub.coordination``."""
+
+    async def publish(self, topic: str, data: str) -> int: ...
+
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[str]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a channel can show, so the renderer can fall back gracefully."""
+
+    max_text_length: int = 4096
+    buttons: bool = False
+    max_buttons: int = 0
+    html: bool = False
+    attachments: bool = False
+    address_kind: AddressKind = AddressKind.OPAQUE
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDef:
+    """One HTTP route, relative to the app's root."""
+
+    method: str
+    path: str
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ChannelError(Exception):
+    """A send that failed; ``permanent`` ones are not retried."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Channel(abc.ABC):
+    """One provider. ``name`` is the channel key stored with every message."""
+
+    name: str
+    capabilities: Capabilities
+
+    def routes(self, on_message: OnMessage) -> list[RouteDef]:
+        """HTTP routes to mount; channels without webhooks mount none."""
+        return []
+
+    @abc.abstractmethod
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Deliver one message; raise :class:`ChannelError` when the provider refuses."""
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Open connections; called once when the app starts."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Close connections; called once when the app stops."""

@@ -1,0 +1,181 @@
+"""The ``omnihub`` command: serve, chat in the terminal, migrate, check config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from hub.app import Hub, SchemaOutOfDate, create_app
+from hub.channels.cli import CliChannel
+from hub.config import ConfigError, Settings, load_config
+from hub.logs import configure_logging
+from hub.model import InboundMessage
+from hub.store import Database, migrate
+
+log = logging.getLogger("hub.cli")
+
+
+def _default_config() -> str | None:
+    explicit = os.environ.get("OMNIHUB_CONFIG")
+    if explicit:
+        return explicit
+    return "config.yaml" if Path("config.yaml").is_file() else None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omnihub", description="MPP Badung omnichannel hub")
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="YAML config file (default: $OMNIHUB_CONFIG, else ./config.yaml if present)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the hub's HTTP server (webhooks, web chat, metrics)")
+    serve.add_argument("--host", help="override server.host")
+    serve.add_argument("--port", type=int, help="override server.port")
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal (reads stdin when piped)")
+    chat.add_argument(
+        "--as", dest="address", default="local-user", help="who you are: a phone number or a name"
+    )
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="migrate the database to this version's schema")
+    db_sub.add_parser("current", help="print the schema revision of the database")
+
+    config = sub.add_parser("config", help="configuration")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    config_sub.add_parser("check", help="validate the configuration and print it (secrets hidden)")
+    return parser
+
+
+def _redacted(settings: Settings) -> dict[str, object]:
+    def walk(value: object, key: str = "") -> object:
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        secret = any(word in key for word in ("token", "secret", "password"))
+        return "***" if secret and value else value
+
+    result = walk(settings.model_dump(mode="json"))
+    assert isinstance(result, dict)
+    return result
+
+
+async def _serve(settings: Settings) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(
+        app, handle_signals=True, shutdown_timeout=settings.server.shutdown_grace_seconds
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, settings.server.host, settings.server.port)
+    await site.start()
+    log.info(
+        "omnihub serving",
+        extra={"url": f"http://{settings.server.host}:{settings.server.port}/chat"},
+    )
+    print(
+        f"omnihub is running: web chat at http://{settings.server.host}:{settings.server.port}/chat",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _chat(settings: Settings, address: str) -> None:
+    channel = CliChannel(sys.stdout)
+    hub = Hub(settings, extra_channels=[channel], include_configured_channels=False)
+    await hub.start(dispatch=False)
+    interactive = sys.stdin.isatty()
+    try:
+        if interactive:
+            print("omnihub chat: type a message, Ctrl-D to leave.", file=sys.stderr)
+        while True:
+            line = await asyncio.to_thread(_read_line, "you> " if interactive else "")
+            if line is None:
+                break
+            if not line.strip():
+                continue
+            await hub.gateway.accept(
+                InboundMessage(
+                    channel=channel.name,
+                    sender=address,
+                    provider_message_id=uuid.uuid4().hex,
+                    text=line.rstrip("\n"),
+                )
+            )
+            await hub.gateway.idle()
+            await hub.dispatcher.drain()
+    finally:
+        await hub.close()
+
+
+def _read_line(prompt: str) -> str | None:
+    try:
+        return input(prompt)
+    except EOFError:
+        return None
+
+
+async def _db(settings: Settings, command: str) -> None:
+    db = Database.open(settings.storage.url)
+    try:
+        if command == "upgrade":
+            await migrate.upgrade(db)
+        print(await migrate.current_revision(db) or "(empty)")
+    finally:
+        await db.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_config(args.config or _default_config())
+        if args.command == "serve":
+            overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+            if overrides:
+                settings = settings.model_copy(
+                    update={"server": settings.server.model_copy(update=overrides)}
+                )
+    except ConfigError as exc:
+        print(f"omnihub: {exc}", file=sys.stderr)
+        return 2
+    quiet = args.command in ("chat", "db", "config")
+    configure_logging("WARNING" if quiet else settings.logging.level)
+    try:
+        if args.command == "serve":
+            asyncio.run(_serve(settings))
+        elif args.command == "chat":
+            asyncio.run(_chat(settings, args.address))
+        elif args.command == "db":
+            asyncio.run(_db(settings, args.db_command))
+        elif args.command == "config":
+            print(json.dumps(_redacted(settings), indent=2))
+    except SchemaOutOfDate as exc:
+        print(f"omnihub: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"omnihub: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

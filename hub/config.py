@@ -1,0 +1,170 @@
+"""Typed configuration: ``config.yaml`` with ``OMNIHUB_`` environment overrides.
+
+Environment wins over the file so a deployment can keep secrets out of the
+repository: ``OMNIHUB_SERVER__PORT=9000`` sets ``server.port``. A wrong value
+raises :class:`ConfigError` whose message is one line naming the key.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "OMNIHUB_"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who deploys the hub."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    timezone: str = "Asia/Makassar"
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class StorageConfig(_Section):
+    url: str = "sqlite+aiosqlite:///omnihub.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class RedisConfig(_Section):
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
+class WebchatConfig(_Section):
+    enabled: bool = True
+    title: str = "MPP Badung"
+
+
+class ChannelsConfig(_Section):
+    webchat: WebchatConfig = WebchatConfig()
+
+
+class LocaleConfig(_Section):
+    default: Literal["id", "en"] = "id"
+    supported: list[Literal["id", "en"]] = ["id", "en"]
+
+
+class OutboxConfig(_Section):
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=1.0, gt=0)
+    backoff_max_seconds: float = Field(default=300.0, gt=0)
+    poll_seconds: float = Field(default=1.0, gt=0)
+    concurrency: int = Field(default=16, ge=1)
+    send_timeout_seconds: float = Field(default=30.0, gt=0)
+    lease_seconds: float = Field(default=120.0, gt=0)
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseSettings):
+    """The whole configuration; every key documented in README.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        nested_model_default_partial_update=True,
+    )
+
+    server: ServerConfig = ServerConfig()
+    storage: StorageConfig = StorageConfig()
+    redis: RedisConfig = RedisConfig()
+    channels: ChannelsConfig = ChannelsConfig()
+    locale: LocaleConfig = LocaleConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file, which arrives as init values.
+        return (env_settings, init_settings)
+
+
+def _describe(error: Any) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(root)"
+    message = str(error["msg"])
+    if error.get("type") == "extra_forbidden":
+        message = "unknown key"
+    env_name = ENV_PREFIX + "__".join(str(part).upper() for part in error["loc"])
+    return f"{key}: {message} (file key {key}, or env {env_name})"
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read the YAML file (if any), apply env overrides, validate everything."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        try:
+            loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file not found: {file}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(
+                f"config file {file} is not valid YAML: {exc}".replace("\n", " ")
+            ) from exc
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {file} must hold a mapping of sections")
+        data = loaded
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more)" if more else ""
+        raise ConfigError("config error: " + _describe(first) + suffix) from None

@@ -1,0 +1,273 @@
+"""The inbound pipeline: dedupe, persist, find the conversation, understand, answer.
+
+A channel's webhook is acknowledged as soon as :meth:`Gateway.accept` returns,
+which is after the message is committed. Processing happens afterwards under a
+per-conversation lock and always takes the conversation's *oldest* pending
+message, so one citizen's messages are answered in order even when several
+tasks or processes race, and a restart picks up whatever was left pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub import addresses
+from hub.channels.base import Capabilities, Channel
+from hub.config import Settings
+from hub.coordination import Coordinator
+from hub.dialogs.engine import DialogEngine, Turn
+from hub.metrics import Metrics
+from hub.model import ConversationStatus, InboundMessage, ProcessingState, Reply, utcnow
+from hub.render import Renderer
+from hub.store import Database, contacts, conversations, messages
+from hub.store import outbox as outbox_store
+from hub.store.records import ConversationRecord, InboundRecord
+
+log = logging.getLogger(__name__)
+
+DEDUPE_TTL_SECONDS = 3 * 24 * 3600
+CHOICES_KEY = "_choices"
+
+
+class NotAccepting(Exception):
+    """The hub is shutting down; the channel should answer 503 so the provider retries."""
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The gateway's answer to a channel: stored (or already stored) and safe to ack."""
+
+    duplicate: bool
+    message_id: int | None = None
+    conversation_id: int | None = None
+
+
+class Gateway:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        coordinator: Coordinator,
+        dialogs: DialogEngine,
+        renderer: Renderer,
+        channels: Mapping[str, Channel],
+        metrics: Metrics,
+        on_queued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.coordinator = coordinator
+        self.dialogs = dialogs
+        self.renderer = renderer
+        self.channels = channels
+        self.metrics = metrics
+        self.on_queued = on_queued
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._accepting = True
+
+    def _capabilities(self, channel: str) -> Capabilities:
+        found = self.channels.get(channel)
+        return found.capabilities if found is not None else Capabilities()
+
+    async def accept(self, msg: InboundMessage) -> Accepted:
+        """Dedupe and persist one inbound message, then schedule its processing."""
+        if not self._accepting:
+            raise NotAccepting()
+        address = addresses.normalise(msg.sender, self._capabilities(msg.channel).address_kind)
+        key = f"dedupe:{msg.channel}:{msg.provider_message_id}"
+        if await self.coordinator.seen(key):
+            self.metrics.duplicates.labels(msg.channel).inc()
+            return Accepted(duplicate=True)
+        lock = self.coordinator.lock(f"addr:{address}", lease_seconds=15, wait_seconds=30)
+        async with lock, self.db.begin() as conn:
+            if await messages.is_stored(conn, msg.channel, msg.provider_message_id):
+                message_id = None
+            else:
+                contact_id = await contacts.resolve_contact(
+                    self.db, conn, msg.channel, address, msg.sender_name
+                )
+                locale = await contacts.contact_locale(conn, contact_id)
+                conversation = await conversations.open_for_inbound(
+                    conn,
+                    contact_id,
+                    msg.channel,
+                    address,
+                    locale or self.settings.locale.default,
+                    msg.received_at,
+                )
+                message_id = await messages.insert_inbound(self.db, conn, conversation.id, msg)
+        await self.coordinator.mark_seen(key, DEDUPE_TTL_SECONDS)
+        if message_id is None:
+            self.metrics.duplicates.labels(msg.channel).inc()
+            return Accepted(duplicate=True)
+        self.metrics.inbound.labels(msg.channel).inc()
+        self._spawn(self.process(conversation.id))
+        return Accepted(duplicate=False, message_id=message_id, conversation_id=conversation.id)
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def process(self, conversation_id: int) -> None:
+        """Handle every pending message of a conversation, oldest first."""
+        try:
+            async with self.coordinator.lock(
+                f"conv:{conversation_id}", lease_seconds=60, wait_seconds=300
+            ):
+                while True:
+                    async with self.db.begin() as conn:
+                        pending = await messages.pending_inbound(conn, conversation_id)
+                    if not pending:
+                        return
+                    for record in pending:
+                        await self._handle(record)
+        except Exception:
+            # Messages stay pending and are picked up again on the next message or restart.
+            log.exception(
+                "processing of a conversation stopped", extra={"conversation_id": conversation_id}
+            )
+
+    async def _handle(self, record: InboundRecord) -> None:
+        try:
+            async with self.db.begin() as conn:
+                conversation = await conversations.get(conn, record.conversation_id)
+                if conversation is None:
+                    raise LookupError("conversation vanished")
+                if conversation.status in (ConversationStatus.HANDOFF, ConversationStatus.OFFICER):
+                    # Officers answer these; the console shows the message.
+                    await messages.mark_processed(conn, record.id, ProcessingState.HANDLED)
+                    return
+                await self._answer(conn, conversation, record)
+        except Exception as exc:
+            log.exception("pipeline failed on a message", extra={"message_id": record.id})
+            self.metrics.pipeline_failures.inc()
+            await self._fail(record, exc)
+            return
+        self.metrics.pipeline_seconds.observe((utcnow() - record.created_at).total_seconds())
+        self.on_queued()
+
+    async def _answer(
+        self, conn: Any, conversation: ConversationRecord, record: InboundRecord
+    ) -> None:
+        state = dict(conversation.state)
+        offered = state.pop(CHOICES_KEY, None)
+        turn = Turn(
+            text=record.text,
+            choice_payload=record.choice_payload or _numbered_choice(record.text, offered),
+            channel=conversation.channel,
+            default_locale=self.settings.locale.default,
+            supported_locales=tuple(self.settings.locale.supported),
+        )
+        outcome = self.dialogs.handle(turn, state, conversation.locale)
+        offered_now = [c.payload for reply in outcome.replies for c in reply.choices]
+        if offered_now:
+            outcome.state[CHOICES_KEY] = offered_now
+        await self._queue_replies(conn, conversation, outcome.replies, outcome.locale, record)
+        await conversations.save_dialog(
+            conn, conversation.id, state=outcome.state, locale=outcome.locale
+        )
+        await contacts.set_locale(conn, conversation.contact_id, outcome.locale)
+        understanding = outcome.understanding
+        await messages.mark_processed(
+            conn,
+            record.id,
+            ProcessingState.HANDLED,
+            intent=understanding.intent,
+            entities={"confidence": understanding.confidence, **understanding.entities},
+        )
+
+    async def _queue_replies(
+        self,
+        conn: Any,
+        conversation: ConversationRecord,
+        replies: list[Reply],
+        locale: str,
+        record: InboundRecord | None,
+        author: str = "bot",
+    ) -> None:
+        capabilities = self._capabilities(conversation.channel)
+        for reply in replies:
+            for out in self.renderer.render(
+                reply,
+                locale=locale,
+                channel=conversation.channel,
+                recipient=conversation.address,
+                capabilities=capabilities,
+                reply_to=record.provider_message_id if record else None,
+            ):
+                message_id = await messages.insert_outbound(
+                    conn,
+                    conversation_id=conversation.id,
+                    channel=conversation.channel,
+                    author=author,
+                    text=out.text,
+                    attachments=[a.to_dict() for a in out.attachments],
+                    reply_to_id=record.id if record else None,
+                )
+                payload = out.to_dict()
+                payload["idempotency_key"] = f"msg-{message_id}"
+                await outbox_store.enqueue(
+                    conn,
+                    message_id=message_id,
+                    conversation_id=conversation.id,
+                    channel=conversation.channel,
+                    payload=payload,
+                )
+
+    async def _fail(self, record: InboundRecord, exc: Exception) -> None:
+        """Keep the message, mark it failed, and tell the citizen we have it."""
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        try:
+            async with self.db.begin() as conn:
+                await messages.mark_processed(conn, record.id, ProcessingState.FAILED, error=error)
+                conversation = await conversations.get(conn, record.conversation_id)
+                if conversation is not None:
+                    await self._queue_replies(
+                        conn, conversation, [Reply("error")], conversation.locale, record
+                    )
+        except Exception:
+            log.exception("could not mark a failed message", extra={"message_id": record.id})
+            return
+        self.on_queued()
+
+    async def recover(self) -> int:
+        """Process what a previous run left pending; returns how many conversations."""
+        async with self.db.begin() as conn:
+            pending = await messages.conversations_with_pending(conn)
+        for conversation_id in pending:
+            self._spawn(self.process(conversation_id))
+        return len(pending)
+
+    async def idle(self) -> None:
+        """Wait until every scheduled processing task has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self, grace_seconds: float) -> None:
+        """Stop accepting, give in-flight work ``grace_seconds``, cancel the rest."""
+        self._accepting = False
+        if not self._tasks:
+            return
+        try:
+            await asyncio.wait_for(self.idle(), grace_seconds)
+        except TimeoutError:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            log.warning("shutdown cut processing short; pending messages resume on restart")
+
+
+def _numbered_choice(text: str, offered: Any) -> str | None:
+    """A digit answering a numbered menu becomes that choice's payload."""
+    if not isinstance(offered, list):
+        return None
+    stripped = text.strip().rstrip(".")
+    if stripped.isdigit() and 1 <= int(stripped) <= len(offered):
+        return str(offered[int(stripped) - 1])
+    return None

@@ -1,0 +1,169 @@
+"""JSON-lines logging that never writes a citizen's phone number or NIK.
+
+Logs leave the mall's servers (shipping, support tickets, screenshots), so the
+personal data they would otherwise carry is masked at the handler, whatever the
+logger or the caller: message, ``extra=`` fields and tracebacks alike.
+
+Masking format (stable, so grep and dashboards can rely on it):
+
+* phone numbers become ``[phone …890]`` — only the last 3 digits survive;
+* a 16-digit NIK becomes ``[nik …1234]`` — only the last 4 digits survive.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+# Exactly 16 digits, not inside a longer digit run: the shape of an NIK.
+_NIK_RE = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+# Phone numbers, one alternative per written form, 8-15 digits in all. The national form must
+# open with three contiguous digits so that dates ("08-12-2026") and times do not match.
+_PHONE_RE = re.compile(
+    r"""
+    (?<!\d)
+    (?:
+        \+\d(?:[ .()\-]{0,2}\d){7,14}     # E.164, any country: +14155550123, +62 812-3456-7890
+      | 62[ \-]?8\d(?:[ \-]?\d){7,10}     # Indonesian mobile without "+": 6281234567890
+      | \(?0[2-9]\d(?:[ ()\-]{0,2}\d){6,10} # national: 081234567890, (0361) 222333
+    )
+    (?!\d)
+    """,
+    re.VERBOSE,
+)
+
+_DIGIT_RE = re.compile(r"\d")
+
+# Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_STANDARD_ATTRS = frozenset(
+    [*logging.LogRecord("", logging.INFO, "", 0, "", None, None).__dict__, "message", "asctime"]
+)
+
+# Keys the formatter writes itself; an extra with the same name is renamed, not lost.
+_CORE_KEYS = frozenset({"ts", "level", "logger", "msg", "exc", "stack"})
+
+_NOISY_LOGGERS = ("aiohttp.access", "sqlalchemy.engine")
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    digits = "".join(_DIGIT_RE.findall(match.group()))
+    return f"[phone …{digits[-3:]}]"
+
+
+def _mask_nik(match: re.Match[str]) -> str:
+    return f"[nik …{match.group()[-4:]}]"
+
+
+def mask_sensitive(text: str) -> str:
+    """Return ``text`` with NIKs and phone numbers masked.
+
+    Phones become ``[phone …890]`` (last 3 digits kept) and any run of exactly 16
+    digits becomes ``[nik …1234]`` (last 4 kept), enough to tell two citizens apart
+    in a log without being able to contact or identify them. Short numbers such as
+    queue numbers, years, times, dates, ticket ids and rupiah amounts are left alone,
+    as are e-mail addresses. Masking is idempotent.
+    """
+    return _PHONE_RE.sub(_mask_phone, _NIK_RE.sub(_mask_nik, text))
+
+
+def _scrub(value: Any) -> Any:
+    """Mask ``value`` and turn it into something ``json.dumps`` accepts.
+
+    Numbers are checked too: ``extra={"msisdn": 6281234567890}`` is still a phone.
+    Unknown objects go through ``str()`` first, so their text is masked as well.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return mask_sensitive(value)
+    if isinstance(value, int | float):
+        text = str(value)
+        masked = mask_sensitive(text)
+        return value if masked == text else masked
+    if isinstance(value, Mapping):
+        return {mask_sensitive(str(key)): _scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_scrub(item) for item in value]
+    return mask_sensitive(str(value))
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {key: value for key, value in record.__dict__.items() if key not in _STANDARD_ATTRS}
+
+
+class MaskingFilter(logging.Filter):
+    """Masks a record in place so no handler sharing it can leak the raw values.
+
+    The message is resolved (``msg % args``) before masking, because a phone number
+    usually arrives as an argument, not in the format string.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_sensitive(record.getMessage())
+        record.args = None
+        for key, value in _extras(record).items():
+            if isinstance(value, str):
+                setattr(record, key, mask_sensitive(value))
+            elif isinstance(value, Mapping | list | tuple):
+                setattr(record, key, _scrub(value))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, so log shippers need no parsing rules.
+
+    Fields: ``ts`` (UTC, milliseconds, ``Z``), ``level``, ``logger``, ``msg``, every
+    ``extra=`` field, and ``exc``/``stack`` when present. Everything is masked here
+    too, so the formatter is safe even on a handler without :class:`MaskingFilter`.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        ts = datetime.fromtimestamp(record.created, tz=UTC)
+        payload: dict[str, Any] = {
+            "ts": ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": mask_sensitive(record.name),
+            "msg": mask_sensitive(record.getMessage()),
+        }
+        for key, value in _extras(record).items():
+            name = mask_sensitive(key)
+            payload[f"extra_{name}" if name in _CORE_KEYS else name] = _scrub(value)
+        if record.exc_info:
+            payload["exc"] = mask_sensitive(self.formatException(record.exc_info))
+        elif record.exc_text:
+            payload["exc"] = mask_sensitive(record.exc_text)
+        if record.stack_info:
+            payload["stack"] = mask_sensitive(self.formatStack(record.stack_info))
+        return json.dumps(payload, ensure_ascii=False)
+
+
+class _HubHandler(logging.StreamHandler[TextIO]):
+    """Marks the handler installed by :func:`configure_logging`, so a second call can
+    replace it without touching handlers that others (pytest, a host app) installed."""
+
+
+def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send every log record to ``stream`` (stderr) as masked JSON lines.
+
+    Idempotent: the handler from an earlier call is removed first, so reconfiguring
+    (tests, a reload) never duplicates lines. Access and SQL echo logs are turned
+    down to WARNING because they are high-volume and full of request details.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _HubHandler):
+            root.removeHandler(handler)
+            handler.close()
+    handler = _HubHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(MaskingFilter())
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,199 @@
+"""The canonical types every room of the hub speaks.
+
+Channels translate provider payloads into these at the edge; nothing behind the
+gateway ever sees a provider's format. Instances are frozen and slotted so a
+message cannot be changed on its way through the pipeline; provider fields we do
+not model are kept read-only in ``raw`` (like python-telegram-bot's ``api_kwargs``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+
+def utcnow() -> datetime:
+    """Aware UTC now; the store keeps every timestamp in UTC."""
+    return datetime.now(UTC)
+
+
+def _freeze(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class DeliveryStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+class ConversationStatus(enum.StrEnum):
+    BOT = "bot"
+    HANDOFF = "handoff"
+    OFFICER = "officer"
+    CLOSED = "closed"
+
+
+class ProcessingState(enum.StrEnum):
+    """Where an inbound message stands in the pipeline; survives restarts."""
+
+    PENDING = "pending"
+    HANDLED = "handled"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+
+
+class AddressKind(enum.StrEnum):
+    """How a channel names its users; phone addresses are normalised to E.164."""
+
+    PHONE = "phone"
+    PHONE_OR_NAME = "phone_or_name"
+    OPAQUE = "opaque"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the citizen sent or the hub sends; fetched lazily through ``url``."""
+
+    content_type: str
+    url: str = ""
+    filename: str = ""
+    size: int | None = None
+    caption: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "content_type": self.content_type,
+            "url": self.url,
+            "filename": self.filename,
+            "size": self.size,
+            "caption": self.caption,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Attachment:
+        return cls(
+            content_type=str(data.get("content_type", "application/octet-stream")),
+            url=str(data.get("url", "")),
+            filename=str(data.get("filename", "")),
+            size=data.get("size"),
+            caption=str(data.get("caption", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An option offered to the citizen: a button, or a numbered line on SMS."""
+
+    title: str
+    payload: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"title": self.title, "payload": self.payload}
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One message from a citizen, as the channel understood it."""
+
+    channel: str
+    sender: str
+    provider_message_id: str
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    location: Location | None = None
+    choice_payload: str | None = None
+    reply_to: str | None = None
+    sender_name: str = ""
+    received_at: datetime = field(default_factory=utcnow)
+    raw: Mapping[str, Any] = field(default_factory=lambda: _freeze(None))
+
+    def __post_init__(self) -> None:
+        if not self.channel or not self.sender or not self.provider_message_id:
+            raise ValueError("channel, sender and provider_message_id are required")
+        if not isinstance(self.raw, MappingProxyType):
+            object.__setattr__(self, "raw", _freeze(self.raw))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a dialog wants said, before it is rendered for a channel and locale."""
+
+    template: str
+    context: Mapping[str, Any] = field(default_factory=lambda: _freeze(None))
+    choices: tuple[Choice, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.context, MappingProxyType):
+            object.__setattr__(self, "context", _freeze(self.context))
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A rendered message ready for a channel's ``send``."""
+
+    channel: str
+    recipient: str
+    text: str
+    choices: tuple[Choice, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    template_key: str = ""
+    locale: str = "id"
+    reply_to: str | None = None
+    idempotency_key: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": self.channel,
+            "recipient": self.recipient,
+            "text": self.text,
+            "choices": [c.to_dict() for c in self.choices],
+            "attachments": [a.to_dict() for a in self.attachments],
+            "template_key": self.template_key,
+            "locale": self.locale,
+            "reply_to": self.reply_to,
+            "idempotency_key": self.idempotency_key,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OutboundMessage:
+        return cls(
+            channel=str(data["channel"]),
+            recipient=str(data["recipient"]),
+            text=str(data.get("text", "")),
+            choices=tuple(
+                Choice(str(c["title"]), str(c["payload"])) for c in data.get("choices", [])
+            ),
+            attachments=tuple(Attachment.from_dict(a) for a in data.get("attachments", [])),
+            template_key=str(data.get("template_key", "")),
+            locale=str(data.get("locale", "id")),
+            reply_to=data.get("reply_to"),
+            idempotency_key=str(data.get("idempotency_key", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What a provider said when it accepted a message."""
+
+    provider_message_id: str = ""
+    status: DeliveryStatus = DeliveryStatus.SENT

@@ -1,0 +1,101 @@
+"""Turning a dialog's ``Reply`` into text a channel can carry.
+
+Templates live in ``templates/replies/<locale>/<key>.j2``; a channel may have its
+own variant ``<key>.<channel>.j2`` (short SMS wording, say). Choices become
+buttons where the channel has them, otherwise a numbered menu the citizen
+answers with a digit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from hub.channels.base import Capabilities
+from hub.model import Choice, OutboundMessage, Reply
+
+
+class Renderer:
+    def __init__(self, templates: Path, default_locale: str = "id") -> None:
+        self.default_locale = default_locale
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(templates / "replies"),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    def _template(self, key: str, locale: str, channel: str) -> jinja2.Template:
+        names = [f"{loc}/{key}.{channel}.j2" for loc in (locale, self.default_locale)] + [
+            f"{loc}/{key}.j2" for loc in (locale, self.default_locale)
+        ]
+        return self.env.select_template(names)
+
+    def label(self, key: str, locale: str) -> str:
+        """A short label (button title) from ``<locale>/_labels.j2``'s ``labels`` dict."""
+        for loc in (locale, self.default_locale):
+            labels = getattr(self.env.get_template(f"{loc}/_labels.j2").module, "labels", {})
+            if key in labels:
+                return str(labels[key])
+        raise KeyError(f"no label {key!r} for locale {locale!r}")
+
+    def _localise(self, choice: Choice, locale: str) -> Choice:
+        if choice.title.startswith("@"):
+            return Choice(title=self.label(choice.title[1:], locale), payload=choice.payload)
+        return choice
+
+    def text(self, key: str, locale: str, channel: str, **context: object) -> str:
+        return self._template(key, locale, channel).render(**context).strip()
+
+    def render(
+        self,
+        reply: Reply,
+        *,
+        locale: str,
+        channel: str,
+        recipient: str,
+        capabilities: Capabilities,
+        reply_to: str | None = None,
+    ) -> list[OutboundMessage]:
+        """One reply as one or more messages (long text is split on line breaks)."""
+        body = self.text(reply.template, locale, channel, **dict(reply.context))
+        choices = tuple(self._localise(c, locale) for c in reply.choices)
+        if choices and not (capabilities.buttons and len(choices) <= capabilities.max_buttons):
+            menu = self.text("_numbered_choices", locale, channel, choices=choices)
+            body = f"{body}\n\n{menu}" if body else menu
+            choices = ()
+        parts = split_text(body, capabilities.max_text_length)
+        return [
+            OutboundMessage(
+                channel=channel,
+                recipient=recipient,
+                text=part,
+                choices=choices if index == len(parts) - 1 else (),
+                attachments=reply.attachments if index == 0 else (),
+                template_key=reply.template,
+                locale=locale,
+                reply_to=reply_to,
+            )
+            for index, part in enumerate(parts)
+        ]
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut at paragraph, line or word ends."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut <= limit // 2:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts

@@ -1,0 +1,14 @@
+"""Where the hub's templates live, installed or in a source checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def templates_dir() -> Path:
+    """``hub/_templates`` inside a wheel, else the repository's ``templates/``."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_templates", package.parent / "templates"):
+        if (candidate / "replies").is_dir():
+            return candidate
+    raise FileNotFoundError("templates/ not found next to the hub package")

@@ -1,0 +1,73 @@
+"""Contacts and their identities: one person, many ``(channel, address)`` pairs.
+
+Phone addresses are E.164, so the same number on WhatsApp and SMS finds the same
+contact. Callers hold the coordination lock for the address while resolving.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.model import utcnow
+from hub.store.database import Database
+from hub.store.tables import contacts, identities
+
+
+async def resolve_contact(
+    db: Database, conn: AsyncConnection, channel: str, address: str, display_name: str = ""
+) -> int:
+    """The contact id for this sender, creating contact and identity when new."""
+    found = await conn.scalar(
+        sa.select(identities.c.contact_id).where(
+            identities.c.channel == channel, identities.c.address == address
+        )
+    )
+    if found is not None:
+        return int(found)
+    contact_id: int | None = None
+    if address.startswith("+"):
+        linked = await conn.scalar(
+            sa.select(identities.c.contact_id)
+            .where(identities.c.address == address)
+            .order_by(identities.c.id)
+            .limit(1)
+        )
+        contact_id = int(linked) if linked is not None else None
+    now = utcnow()
+    if contact_id is None:
+        contact_id = int(
+            await conn.scalar(
+                sa.insert(contacts)
+                .values(display_name=display_name[:200], created_at=now, updated_at=now)
+                .returning(contacts.c.id)
+            )
+            or 0
+        )
+    inserted = await conn.scalar(
+        db.insert(identities)
+        .values(contact_id=contact_id, channel=channel, address=address, created_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "address"])
+        .returning(identities.c.id)
+    )
+    if inserted is None:  # another process won the race; use its contact
+        winner = await conn.scalar(
+            sa.select(identities.c.contact_id).where(
+                identities.c.channel == channel, identities.c.address == address
+            )
+        )
+        return int(winner or contact_id)
+    return contact_id
+
+
+async def set_locale(conn: AsyncConnection, contact_id: int, locale: str) -> None:
+    await conn.execute(
+        sa.update(contacts)
+        .where(contacts.c.id == contact_id)
+        .values(locale=locale, updated_at=utcnow())
+    )
+
+
+async def contact_locale(conn: AsyncConnection, contact_id: int) -> str | None:
+    value = await conn.scalar(sa.select(contacts.c.locale).where(contacts.c.id == contact_id))
+    return str(value) if value is not None else None

@@ -1,0 +1,174 @@
+"""Messages in both directions; inbound ones double as the pipeline's work queue."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.model import DeliveryStatus, Direction, InboundMessage, ProcessingState, utcnow
+from hub.store.database import Database
+from hub.store.records import InboundRecord
+from hub.store.tables import messages
+
+MAX_RAW_BYTES = 64 * 1024
+
+
+def _raw(msg: InboundMessage) -> dict[str, Any] | None:
+    raw = dict(msg.raw)
+    if not raw:
+        return None
+    try:
+        if len(json.dumps(raw, default=str)) > MAX_RAW_BYTES:
+            return {"truncated": True}
+        return json.loads(json.dumps(raw, default=str))  # type: ignore[no-any-return]
+    except (TypeError, ValueError):
+        return {"unserialisable": True}
+
+
+async def insert_inbound(
+    db: Database, conn: AsyncConnection, conversation_id: int, msg: InboundMessage
+) -> int | None:
+    """Persist an inbound message; ``None`` when its dedupe key is already stored."""
+    now = utcnow()
+    new_id = await conn.scalar(
+        db.insert(messages)
+        .values(
+            conversation_id=conversation_id,
+            direction=Direction.INBOUND.value,
+            channel=msg.channel,
+            provider_message_id=msg.provider_message_id,
+            author="citizen",
+            text=msg.text,
+            attachments=[a.to_dict() for a in msg.attachments],
+            choice_payload=msg.choice_payload,
+            raw=_raw(msg),
+            processing=ProcessingState.PENDING.value,
+            created_at=msg.received_at,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["channel", "provider_message_id"],
+            index_where=sa.text("direction = 'inbound'"),
+        )
+        .returning(messages.c.id)
+    )
+    return int(new_id) if new_id is not None else None
+
+
+async def is_stored(conn: AsyncConnection, channel: str, provider_message_id: str) -> bool:
+    found = await conn.scalar(
+        sa.select(messages.c.id).where(
+            messages.c.direction == Direction.INBOUND.value,
+            messages.c.channel == channel,
+            messages.c.provider_message_id == provider_message_id,
+        )
+    )
+    return found is not None
+
+
+def _inbound(row: sa.Row[Any]) -> InboundRecord:
+    return InboundRecord(
+        id=int(row.id),
+        conversation_id=int(row.conversation_id),
+        channel=str(row.channel),
+        provider_message_id=str(row.provider_message_id),
+        text=str(row.text or ""),
+        choice_payload=row.choice_payload,
+        attachments=list(row.attachments or []),
+        created_at=row.created_at,
+    )
+
+
+async def pending_inbound(conn: AsyncConnection, conversation_id: int) -> list[InboundRecord]:
+    """Unhandled inbound messages of one conversation, oldest first."""
+    rows = await conn.execute(
+        sa.select(messages)
+        .where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.processing == ProcessingState.PENDING.value,
+        )
+        .order_by(messages.c.id)
+    )
+    return [_inbound(row) for row in rows]
+
+
+async def conversations_with_pending(conn: AsyncConnection) -> list[int]:
+    """Conversations that have inbound messages a crash left unhandled."""
+    rows = await conn.execute(
+        sa.select(messages.c.conversation_id)
+        .where(messages.c.processing == ProcessingState.PENDING.value)
+        .group_by(messages.c.conversation_id)
+        .order_by(sa.func.min(messages.c.id))
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def mark_processed(
+    conn: AsyncConnection,
+    message_id: int,
+    state: ProcessingState,
+    *,
+    intent: str | None = None,
+    entities: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    await conn.execute(
+        sa.update(messages)
+        .where(messages.c.id == message_id)
+        .values(
+            processing=state.value,
+            intent=intent,
+            entities=entities,
+            processing_error=error,
+            updated_at=utcnow(),
+        )
+    )
+
+
+async def insert_outbound(
+    conn: AsyncConnection,
+    *,
+    conversation_id: int,
+    channel: str,
+    author: str,
+    text: str,
+    attachments: list[dict[str, Any]],
+    reply_to_id: int | None,
+) -> int:
+    now = utcnow()
+    new_id = await conn.scalar(
+        sa.insert(messages)
+        .values(
+            conversation_id=conversation_id,
+            direction=Direction.OUTBOUND.value,
+            channel=channel,
+            author=author,
+            text=text,
+            attachments=attachments,
+            delivery_status=DeliveryStatus.QUEUED.value,
+            reply_to_id=reply_to_id,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(messages.c.id)
+    )
+    return int(new_id or 0)
+
+
+async def set_delivery(
+    conn: AsyncConnection,
+    message_id: int,
+    status: DeliveryStatus,
+    *,
+    provider_message_id: str | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"delivery_status": status.value, "updated_at": utcnow()}
+    if provider_message_id:
+        values["provider_message_id"] = provider_message_id
+    if error is not None:
+        values["delivery_error"] = error
+    await conn.execute(sa.update(messages).where(messages.c.id == message_id).values(**values))

@@ -1,0 +1,157 @@
+"""The SQL schema; Alembic migrations under ``migrations/`` create it.
+
+Every timestamp is stored in UTC. Inbound messages carry the dedupe key
+``(channel, provider_message_id)`` as a partial unique index, so a retried
+webhook can never become a second row, whatever process receives it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite has no time zones)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _json() -> sa.types.TypeEngine[Any]:
+    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _pk() -> sa.Column[int]:
+    return sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    )
+
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    _pk(),
+    sa.Column("display_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("locale", sa.String(8), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+identities = sa.Table(
+    "identities",
+    metadata,
+    _pk(),
+    sa.Column(
+        "contact_id", sa.BigInteger, sa.ForeignKey("contacts.id"), nullable=False, index=True
+    ),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("channel", "address", name="uq_identities_channel_address"),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    _pk(),
+    sa.Column("contact_id", sa.BigInteger, sa.ForeignKey("contacts.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("locale", sa.String(8), nullable=False),
+    sa.Column("state", _json(), nullable=False),
+    sa.Column("subject", sa.String(500), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("last_inbound_at", UTCDateTime(), nullable=True),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_conversations_contact_status", "contact_id", "status"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    _pk(),
+    sa.Column("conversation_id", sa.BigInteger, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("provider_message_id", sa.String(255), nullable=True),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False, server_default=""),
+    sa.Column("attachments", _json(), nullable=False),
+    sa.Column("choice_payload", sa.String(255), nullable=True),
+    sa.Column("intent", sa.String(64), nullable=True),
+    sa.Column("entities", _json(), nullable=True),
+    sa.Column("raw", _json(), nullable=True),
+    sa.Column("processing", sa.String(16), nullable=True),
+    sa.Column("processing_error", sa.Text, nullable=True),
+    sa.Column("delivery_status", sa.String(16), nullable=True),
+    sa.Column("delivery_error", sa.Text, nullable=True),
+    sa.Column("reply_to_id", sa.BigInteger, sa.ForeignKey("messages.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_messages_conversation", "conversation_id", "id"),
+    sa.Index(
+        "uq_messages_inbound_dedupe",
+        "channel",
+        "provider_message_id",
+        unique=True,
+        sqlite_where=sa.text("direction = 'inbound'"),
+        postgresql_where=sa.text("direction = 'inbound'"),
+    ),
+    sa.Index(
+        "ix_messages_pending",
+        "processing",
+        sqlite_where=sa.text("processing = 'pending'"),
+        postgresql_where=sa.text("processing = 'pending'"),
+    ),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    _pk(),
+    sa.Column("message_id", sa.BigInteger, sa.ForeignKey("messages.id"), nullable=False),
+    sa.Column("conversation_id", sa.BigInteger, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("payload", _json(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("lease_until", UTCDateTime(), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("sent_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_outbox_status_due", "status", "next_attempt_at"),
+    sa.Index("ix_outbox_conversation", "conversation_id", "id"),
+)

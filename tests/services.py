@@ -1,0 +1,47 @@
+"""Where the real Redis and PostgreSQL for the tests live, and whether they must.
+
+Tests that need a server skip when it is not reachable, unless
+``OMNIHUB_TEST_REQUIRE_SERVICES=1`` (set by ``.ci/run``) turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+REDIS_URL = os.environ.get("OMNIHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get(
+    "OMNIHUB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1.0
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def require(name: str, url: str, default_port: int) -> str:
+    """Return ``url`` if its server answers; otherwise skip (or fail in CI)."""
+    if _reachable(url, default_port):
+        return url
+    message = f"{name} not reachable at {url}"
+    if os.environ.get("OMNIHUB_TEST_REQUIRE_SERVICES") == "1":
+        pytest.fail(message + " and OMNIHUB_TEST_REQUIRE_SERVICES=1")
+    pytest.skip(message)
+
+
+def redis_url() -> str:
+    return require("Redis", REDIS_URL, 6379)
+
+
+def postgres_url() -> str:
+    return require("PostgreSQL", POSTGRES_URL, 5432)
