@@ -58,7 +58,11 @@ def make_settings(sqlite_url: str) -> Callable[..., Settings]:
     def make(storage_url: str | None = None, **sections: Any) -> Settings:
         data: dict[str, Any] = {
             "storage": {"url": storage_url or sqlite_url},
-            "outbox": {"backoff_base_seconds": 0.05, "backoff_max_seconds": 0.2, "poll_seconds": 0.05},
+            "outbox": {
+                "backoff_base_seconds": 0.05,
+                "backoff_max_seconds": 0.2,
+                "poll_seconds": 0.05,
+            },
             "server": {"shutdown_grace_seconds": 5},
         }
         for key, value in sections.items():
@@ -74,3 +78,13 @@ async def no_leaked_tasks() -> AsyncIterator[None]:
     current = asyncio.current_task()
     leftover = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
     assert not leftover, leftover
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own OMNIHUB_* variables must not change what tests see."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("OMNIHUB_") and not name.startswith("OMNIHUB_TEST_"):
+            monkeypatch.delenv(name)
