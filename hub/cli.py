@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 
@@ -60,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _hide_url_password(value: str) -> str:
+    """``scheme://user:***@host/...`` for a URL that carries a password."""
+    try:
+        parts = urlsplit(value)
+        if not parts.password:
+            return value
+    except ValueError:
+        return "***"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
 def _redacted(settings: Settings) -> dict[str, object]:
     def walk(value: object, key: str = "") -> object:
         if isinstance(value, dict):
@@ -67,7 +80,9 @@ def _redacted(settings: Settings) -> dict[str, object]:
         if isinstance(value, list):
             return [walk(v) for v in value]
         secret = any(word in key for word in ("token", "secret", "password"))
-        return "***" if secret and value else value
+        if secret and value:
+            return "***"
+        return _hide_url_password(value) if isinstance(value, str) and "://" in value else value
 
     result = walk(settings.model_dump(mode="json"))
     assert isinstance(result, dict)

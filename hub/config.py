@@ -13,7 +13,12 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 ENV_PREFIX = "OMNIHUB_"
 
@@ -151,6 +156,10 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Settings:
             loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise ConfigError(f"config file not found: {file}") from exc
+        except OSError as exc:
+            raise ConfigError(f"config file {file} cannot be read: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file {file} is not UTF-8 text") from exc
         except yaml.YAMLError as exc:
             raise ConfigError(
                 f"config file {file} is not valid YAML: {exc}".replace("\n", " ")
@@ -159,6 +168,9 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Settings:
             loaded = {}
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {file} must hold a mapping of sections")
+        for key in loaded:
+            if not isinstance(key, str):
+                raise ConfigError(f"config file {file}: section name {key!r} is not text")
         data = loaded
     data.update(overrides)
     try:
@@ -168,3 +180,8 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Settings:
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more)" if more else ""
         raise ConfigError("config error: " + _describe(first) + suffix) from None
+    except SettingsError as exc:
+        # An OMNIHUB_ variable for a list or section that is not JSON, e.g. LOCALE__SUPPORTED=id.
+        raise ConfigError(
+            f"config error: {exc} (lists and sections in {ENV_PREFIX} variables must be JSON)"
+        ) from None

@@ -128,7 +128,7 @@ class Dispatcher:
                     conn, row.message_id, DeliveryStatus.FAILED, error=reason
                 )
             else:
-                delay = retry_after if retry_after is not None else self.backoff(row.attempts)
+                delay = self.backoff(row.attempts)
                 await store.mark_retry(conn, row.id, reason, utcnow() + timedelta(seconds=delay))
         result = "failed" if give_up else "retry"
         self.metrics.outbound.labels(row.channel, result).inc()

@@ -29,15 +29,22 @@ class Renderer:
         )
 
     def _template(self, key: str, locale: str, channel: str) -> jinja2.Template:
-        names = [f"{loc}/{key}.{channel}.j2" for loc in (locale, self.default_locale)] + [
-            f"{loc}/{key}.j2" for loc in (locale, self.default_locale)
+        # The citizen's language matters more than a channel's variant wording.
+        names = [
+            name
+            for loc in (locale, self.default_locale)
+            for name in (f"{loc}/{key}.{channel}.j2", f"{loc}/{key}.j2")
         ]
         return self.env.select_template(names)
 
     def label(self, key: str, locale: str) -> str:
         """A short label (button title) from ``<locale>/_labels.j2``'s ``labels`` dict."""
         for loc in (locale, self.default_locale):
-            labels = getattr(self.env.get_template(f"{loc}/_labels.j2").module, "labels", {})
+            try:
+                template = self.env.get_template(f"{loc}/_labels.j2")
+            except jinja2.TemplateNotFound:
+                continue
+            labels = getattr(template.module, "labels", {})
             if key in labels:
                 return str(labels[key])
         raise KeyError(f"no label {key!r} for locale {locale!r}")
@@ -90,12 +97,18 @@ def split_text(text: str, limit: int) -> list[str]:
     parts: list[str] = []
     rest = text
     while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
-        if cut <= limit // 2:
+        # A cut at index ``limit`` still gives a piece of ``limit`` characters.
+        window = rest[: limit + 1]
+        for separator in ("\n\n", "\n", " "):
+            cut = window.rfind(separator)
+            if cut > limit // 2:
+                break
+        else:
             cut = limit
-        parts.append(rest[:cut].rstrip())
+        piece = rest[:cut].rstrip()
+        if piece:
+            parts.append(piece)
         rest = rest[cut:].lstrip()
     if rest:
         parts.append(rest)
-    return parts
+    return parts or [""]

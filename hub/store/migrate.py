@@ -39,14 +39,20 @@ async def current_revision(db: Database) -> str | None:
 
 
 async def is_empty(db: Database) -> bool:
-    """True when the database has none of our tables (a fresh install)."""
+    """True when the database has none of our tables (a fresh install).
 
-    def _tables(conn: Connection) -> list[str]:
-        return sa.inspect(conn).get_table_names()
+    Alembic keeps an empty ``alembic_version`` table after a downgrade to
+    ``base``; with no revision recorded in it the database still counts as empty.
+    """
+
+    def _empty(conn: Connection) -> bool:
+        names = sa.inspect(conn).get_table_names()
+        if any(name in names for name in ("contacts", "messages")):
+            return False
+        return MigrationContext.configure(conn).get_current_revision() is None
 
     async with db.engine.connect() as conn:
-        names = await conn.run_sync(_tables)
-    return not any(name in names for name in ("alembic_version", "contacts", "messages"))
+        return await conn.run_sync(_empty)
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
