@@ -56,6 +56,8 @@ class Dispatcher:
     async def run(self) -> None:
         """Send until :meth:`stop`; polls so rows queued by other processes go too."""
         while not self._stopping:
+            # Cleared before looking, so a notify() during the awaits below is kept.
+            self._wake.clear()
             try:
                 sent = await self.dispatch_once()
             except Exception:
@@ -70,7 +72,6 @@ class Dispatcher:
                 due = None
             if due is not None:
                 timeout = min(timeout, due)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -128,7 +129,7 @@ class Dispatcher:
                     conn, row.message_id, DeliveryStatus.FAILED, error=reason
                 )
             else:
-                delay = self.backoff(row.attempts)
+                delay = retry_after if retry_after is not None else self.backoff(row.attempts)
                 await store.mark_retry(conn, row.id, reason, utcnow() + timedelta(seconds=delay))
         result = "failed" if give_up else "retry"
         self.metrics.outbound.labels(row.channel, result).inc()

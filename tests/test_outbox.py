@@ -12,7 +12,7 @@ import itertools
 import math
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
@@ -301,3 +301,33 @@ async def test_replies_of_a_conversation_go_in_order_with_concurrency(
     assert Counter(channel.delivered_keys) == Counter({k: 1 for k in keys(rows)})
     assert [r["attempts"] for r in rows] == [2] * 9
     assert channel.max_in_flight >= 2  # conversations really were sent concurrently
+
+
+async def test_a_reply_queued_during_the_idle_check_is_not_left_waiting(
+    db_url: str, make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """notify() landing between the dispatcher's last look and its wait must wake it."""
+    channel = FakeChannel()
+    settings = make_settings(db_url, outbox={"poll_seconds": 30})
+    original = outbox_store.next_due_in
+    hooks: list[Callable[[], Awaitable[None]]] = []
+
+    async def next_due_in(db: Database, channels: list[str]) -> float | None:
+        due = await original(db, channels)
+        while hooks:  # the race, forced: a reply is queued right after the query
+            await hooks.pop()()
+        return due
+
+    monkeypatch.setattr(outbox_store, "next_due_in", next_due_in)
+    async with running_hub(settings, channel) as hub:
+
+        async def queue_reply() -> None:
+            await say(hub, "halo")
+
+        hooks.append(queue_reply)
+        hub.dispatcher.notify()  # one more round, which ends in the hooked check
+        # The deadline (10 s) is far below poll_seconds: only the notify can explain a send.
+        rows = await wait_for_rows(hub, all_status("sent"), "the reply is sent")
+
+    assert not hooks
+    assert channel.delivered_keys == keys(rows)
