@@ -14,10 +14,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from hub.app import Hub, SchemaOutOfDate, create_app
 from hub.channels.cli import CliChannel
-from hub.config import ConfigError, Settings, load_config
+from hub.config import ConfigError, ServerConfig, Settings, load_config
 from hub.logs import configure_logging
 from hub.model import InboundMessage
 from hub.store import Database, migrate
@@ -71,6 +72,19 @@ def _hide_url_password(value: str) -> str:
         return "***"
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def _with_server_flags(settings: Settings, *, host: str | None, port: int | None) -> Settings:
+    """Command-line flags beat file and environment, and are validated the same way."""
+    flags = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if not flags:
+        return settings
+    try:
+        server = ServerConfig.model_validate({**settings.server.model_dump(), **flags})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(f"--{error['loc'][0]}: {error['msg']}") from None
+    return settings.model_copy(update={"server": server})
 
 
 def _redacted(settings: Settings) -> dict[str, object]:
@@ -162,11 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_config(args.config or _default_config())
         if args.command == "serve":
-            overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
-            if overrides:
-                settings = settings.model_copy(
-                    update={"server": settings.server.model_copy(update=overrides)}
-                )
+            settings = _with_server_flags(settings, host=args.host, port=args.port)
     except ConfigError as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2

@@ -147,6 +147,17 @@ def _describe(error: Any) -> str:
     return f"{key}: {message} (file key {key}, or env {env_name})"
 
 
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` laid over ``base`` section by section, so one key keeps its siblings."""
+    result = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
 def load_config(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Read the YAML file (if any), apply env overrides, validate everything."""
     data: dict[str, Any] = {}
@@ -172,7 +183,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Settings:
             if not isinstance(key, str):
                 raise ConfigError(f"config file {file}: section name {key!r} is not text")
         data = loaded
-    data.update(overrides)
+    data = _merged(data, overrides)
     try:
         return Settings(**data)
     except ValidationError as exc:

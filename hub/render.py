@@ -92,6 +92,8 @@ class Renderer:
 
 def split_text(text: str, limit: int) -> list[str]:
     """Pieces of at most ``limit`` characters, cut at paragraph, line or word ends."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
     if len(text) <= limit:
         return [text]
     parts: list[str] = []

@@ -74,6 +74,9 @@ async def claim_due(
                 .where(outbox.c.id.in_(heads), outbox.c.channel.in_(channels), _claimable(now))
                 .order_by(outbox.c.next_attempt_at, outbox.c.id)
                 .limit(limit)
+                # PostgreSQL: dispatchers racing for work take different rows instead of
+                # queueing on the same one (SQLite has one writer and ignores this).
+                .with_for_update(skip_locked=True)
             )
         ).all()
         claimed: list[OutboxRecord] = []
