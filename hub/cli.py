@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Sequence
@@ -106,23 +107,23 @@ def _redacted(settings: Settings) -> dict[str, object]:
 async def _serve(settings: Settings) -> None:
     app = create_app(settings)
     runner = web.AppRunner(
-        app, handle_signals=True, shutdown_timeout=settings.server.shutdown_grace_seconds
+        app, handle_signals=False, shutdown_timeout=settings.server.shutdown_grace_seconds
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.server.host, settings.server.port)
-    await site.start()
-    log.info(
-        "omnihub serving",
-        extra={"url": f"http://{settings.server.host}:{settings.server.port}/chat"},
-    )
-    print(
-        f"omnihub is running: web chat at http://{settings.server.host}:{settings.server.port}/chat",
-        file=sys.stderr,
-        flush=True,
-    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        site = web.TCPSite(runner, settings.server.host, settings.server.port)
+        await site.start()
+        url = f"http://{settings.server.host}:{settings.server.port}/chat"
+        log.info("omnihub serving", extra={"url": url})
+        print(f"omnihub is running: web chat at {url}", file=sys.stderr, flush=True)
+        await stop.wait()
+        log.info("omnihub stopping: finishing in-flight messages")
     finally:
+        # Stops accepting, lets handlers and the pipeline finish, then closes everything.
         await runner.cleanup()
 
 

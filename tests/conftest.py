@@ -88,3 +88,32 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("OMNIHUB_") and not name.startswith("OMNIHUB_TEST_"):
             monkeypatch.delenv(name)
+
+
+_LOCAL_PREFIXES = ("127.", "::1", "localhost", "0.0.0.0")
+
+
+@pytest.fixture(autouse=True)
+def _no_network_beyond_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that reaches for a real provider fails instead of leaving the machine."""
+    import socket
+
+    original = socket.socket.connect
+    original_ex = socket.socket.connect_ex
+
+    def _check(address: Any) -> None:
+        if isinstance(address, tuple) and address:
+            host = str(address[0])
+            if not host.startswith(_LOCAL_PREFIXES):
+                raise ConnectionRefusedError(f"tests may not connect to {host}")
+
+    def connect(self: socket.socket, address: Any) -> None:
+        _check(address)
+        original(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        _check(address)
+        return original_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
