@@ -1,0 +1,97 @@
+"""The web chat page in a real browser: buttons, escaping, reload, reconnect."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, async_playwright
+
+from hub.app import create_app
+from hub.config import Settings
+from tests.browser import CHROMIUM_ARGS, chromium_path
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_path()
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def chat_url(make_settings: Callable[..., Settings]) -> AsyncIterator[str]:
+    server = TestServer(create_app(make_settings()), host="127.0.0.1")
+    await server.start_server()
+    yield str(server.make_url("/chat"))
+    await server.close()
+
+
+async def _send(page: Page, text: str) -> None:
+    await page.fill("#composer-input", text)
+    await page.click("#composer-send")
+
+
+async def test_conversation_with_buttons_escaping_and_reload(
+    browser: Browser, chat_url: str
+) -> None:
+    page = await browser.new_page(viewport={"width": 400, "height": 780})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await page.goto(chat_url)
+    await page.wait_for_selector('#status[data-state="open"]')
+
+    await _send(page, "halo")
+    await page.wait_for_selector(".choice")
+    titles = await page.locator(".choice").all_inner_texts()
+    assert titles == ["Info layanan", "Ambil antrean", "Pengaduan (CARE)", "Bicara dengan petugas"]
+    assert "selamat datang" in await page.locator(".msg-bot").first.inner_text()
+
+    await page.click('.choice[data-payload="/book_queue"]')
+    await page.wait_for_function("document.querySelectorAll('.msg-bot').length >= 4")
+    assert "Pengambilan antrean" in await page.locator(".msg-bot").nth(2).inner_text()
+
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    await _send(page, hostile)
+    await page.wait_for_function("document.querySelectorAll('.msg-bot').length >= 6")
+    assert await page.locator(".msg-citizen .msg-text").last.inner_text() == hostile
+    assert await page.locator("#messages img").count() == 0
+    assert dialogs == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "webchat.png"))
+
+    session = await page.evaluate("localStorage.getItem('omnihub.session')")
+    bubbles = await page.locator(".msg").count()
+    await page.reload()
+    await page.wait_for_selector('#status[data-state="open"]')
+    assert await page.evaluate("localStorage.getItem('omnihub.session')") == session
+    assert await page.locator(".msg").count() == bubbles, "history redrawn after reload"
+    await _send(page, "halo")
+    await page.wait_for_function(
+        "[...document.querySelectorAll('.msg-bot')].some(b => b.textContent.includes('Halo lagi'))"
+    )
+    await page.close()
+
+
+async def test_message_typed_offline_is_sent_after_reconnect(
+    browser: Browser, chat_url: str
+) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(chat_url)
+    await page.wait_for_selector('#status[data-state="open"]')
+    await context.set_offline(True)
+    await page.evaluate("window.omnihubChat.reconnect()")
+    await _send(page, "menu")
+    await context.set_offline(False)
+    await page.evaluate("window.omnihubChat.reconnect()")
+    await page.wait_for_selector(".choice", timeout=15000)
+    assert await page.locator(".msg-citizen").count() == 1
+    assert "Saya bisa membantu" in await page.locator(".msg-bot").last.inner_text()
+    await context.close()
