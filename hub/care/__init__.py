@@ -1,0 +1,1 @@
+"""CARE (Complaint, Appreciate, Response by Electronic): the complaint domain."""
