@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
 
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
@@ -71,6 +71,7 @@ class Hub:
             metrics=self.metrics,
             on_queued=self.dispatcher.notify,
         )
+        self.http: ClientSession | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self._shut_down = False
 
@@ -89,8 +90,11 @@ class Hub:
 
     async def start(self, *, dispatch: bool = True) -> None:
         await self.prepare_database()
+        self.http = ClientSession(
+            timeout=ClientTimeout(total=self.settings.outbox.send_timeout_seconds)
+        )
         for channel in self.channels.values():
-            await channel.start()
+            await channel.start(self.http)
         recovered = await self.gateway.recover()
         if recovered:
             log.info("resuming unhandled messages", extra={"conversations": recovered})
@@ -114,6 +118,8 @@ class Hub:
 
     async def close(self) -> None:
         await self.shutdown()
+        if self.http is not None:
+            await self.http.close()
         await self.coordinator.close()
         await self.db.close()
 
@@ -179,6 +185,6 @@ def create_app(settings: Settings, *, extra_channels: Sequence[Channel] = ()) ->
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     for channel in hub.channels.values():
-        for route in channel.routes(hub.gateway.accept):
+        for route in channel.routes(hub.gateway.accept, hub.gateway.record_status):
             app.router.add_route(route.method, route.path, route.handler)
     return app

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -84,8 +91,84 @@ class WebchatConfig(_Section):
     title: str = "MPP Badung"
 
 
+def _require_when_enabled(section: BaseModel, *names: str) -> None:
+    if getattr(section, "enabled", False):
+        missing = [name for name in names if not getattr(section, name)]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} required when enabled")
+
+
+def _base_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
+class TelegramConfig(_Section):
+    enabled: bool = False
+    token: str = ""
+    secret_token: str = ""
+    mode: Literal["webhook", "polling"] = "webhook"
+    api_base_url: str = "https://api.telegram.org"
+
+    _url = field_validator("api_base_url")(_base_url)
+
+    @model_validator(mode="after")
+    def _complete(self) -> TelegramConfig:
+        _require_when_enabled(self, "token")
+        if self.enabled and self.mode == "webhook":
+            _require_when_enabled(self, "secret_token")
+        return self
+
+
+class TwilioConfig(_Section):
+    enabled: bool = False
+    account_sid: str = ""
+    auth_token: str = ""
+    sms_from: str = ""
+    whatsapp_from: str = ""
+    api_base_url: str = "https://api.twilio.com"
+    templates: dict[str, str] = {}
+    """Reply key -> approved Content SID (HX...), for WhatsApp outside the 24-hour window."""
+
+    _url = field_validator("api_base_url")(_base_url)
+
+    @model_validator(mode="after")
+    def _complete(self) -> TwilioConfig:
+        _require_when_enabled(self, "account_sid", "auth_token")
+        if self.enabled and not (self.sms_from or self.whatsapp_from):
+            raise ValueError("sms_from or whatsapp_from required when enabled")
+        return self
+
+
+class WhatsAppTemplate(_Section):
+    name: str
+    language: str = "id"
+
+
+class WhatsAppCloudConfig(_Section):
+    enabled: bool = False
+    access_token: str = ""
+    app_secret: str = ""
+    verify_token: str = ""
+    phone_number_id: str = ""
+    api_base_url: str = "https://graph.facebook.com/v21.0"
+    templates: dict[str, WhatsAppTemplate] = {}
+    """Reply key -> approved message template, for replies outside the 24-hour window."""
+
+    _url = field_validator("api_base_url")(_base_url)
+
+    @model_validator(mode="after")
+    def _complete(self) -> WhatsAppCloudConfig:
+        _require_when_enabled(self, "access_token", "app_secret", "verify_token", "phone_number_id")
+        return self
+
+
 class ChannelsConfig(_Section):
     webchat: WebchatConfig = WebchatConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    twilio: TwilioConfig = TwilioConfig()
+    whatsapp_cloud: WhatsAppCloudConfig = WhatsAppCloudConfig()
 
 
 class LocaleConfig(_Section):

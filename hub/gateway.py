@@ -21,7 +21,14 @@ from hub.config import Settings
 from hub.coordination import Coordinator
 from hub.dialogs.engine import DialogEngine, Turn
 from hub.metrics import Metrics
-from hub.model import ConversationStatus, InboundMessage, ProcessingState, Reply, utcnow
+from hub.model import (
+    ConversationStatus,
+    DeliveryUpdate,
+    InboundMessage,
+    ProcessingState,
+    Reply,
+    utcnow,
+)
 from hub.render import Renderer
 from hub.store import Database, contacts, conversations, messages
 from hub.store import outbox as outbox_store
@@ -101,6 +108,7 @@ class Gateway:
                     msg.received_at,
                 )
                 message_id = await messages.insert_inbound(self.db, conn, conversation.id, msg)
+                await contacts.touch_identity(conn, msg.channel, address, msg.received_at)
         await self.coordinator.mark_seen(key, DEDUPE_TTL_SECONDS)
         if message_id is None:
             self.metrics.duplicates.labels(msg.channel).inc()
@@ -108,6 +116,13 @@ class Gateway:
         self.metrics.inbound.labels(msg.channel).inc()
         self._spawn(self.process(conversation.id))
         return Accepted(duplicate=False, message_id=message_id, conversation_id=conversation.id)
+
+    async def record_status(self, update: DeliveryUpdate) -> bool:
+        """A provider's delivery status for an outbound message; idempotent."""
+        async with self.db.begin() as conn:
+            found = await messages.apply_delivery_update(conn, update)
+        self.metrics.delivery_updates.labels(update.channel, update.status.value).inc()
+        return found
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)

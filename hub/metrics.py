@@ -29,6 +29,12 @@ class Metrics:
             ["channel", "result"],
             registry=self.registry,
         )
+        self.delivery_updates = Counter(
+            "omnihub_delivery_updates",
+            "Delivery status callbacks from providers, per channel and status",
+            ["channel", "status"],
+            registry=self.registry,
+        )
         self.pipeline_seconds = Histogram(
             "omnihub_pipeline_seconds",
             "Time from an inbound message's arrival to its replies being queued",

@@ -157,9 +157,13 @@ class OutboundMessage:
     choices: tuple[Choice, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     template_key: str = ""
+    template_variables: tuple[str, ...] = ()
     locale: str = "id"
     reply_to: str | None = None
     idempotency_key: str = ""
+    window_open: bool = True
+    """False when a provider's customer-service window (WhatsApp: 24 h) has closed;
+    set by the dispatcher at send time, so the channel sends an approved template."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -169,6 +173,7 @@ class OutboundMessage:
             "choices": [c.to_dict() for c in self.choices],
             "attachments": [a.to_dict() for a in self.attachments],
             "template_key": self.template_key,
+            "template_variables": list(self.template_variables),
             "locale": self.locale,
             "reply_to": self.reply_to,
             "idempotency_key": self.idempotency_key,
@@ -185,6 +190,7 @@ class OutboundMessage:
             ),
             attachments=tuple(Attachment.from_dict(a) for a in data.get("attachments", [])),
             template_key=str(data.get("template_key", "")),
+            template_variables=tuple(str(v) for v in data.get("template_variables", [])),
             locale=str(data.get("locale", "id")),
             reply_to=data.get("reply_to"),
             idempotency_key=str(data.get("idempotency_key", "")),
@@ -197,3 +203,17 @@ class SendResult:
 
     provider_message_id: str = ""
     status: DeliveryStatus = DeliveryStatus.SENT
+    segments: int | None = None
+    """SMS only: how many segments the provider will bill."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryUpdate:
+    """A provider's later word on an outbound message (Twilio status callback, Meta status)."""
+
+    channel: str
+    provider_message_id: str
+    status: DeliveryStatus
+    error_code: str = ""
+    error_message: str = ""
+    at: datetime = field(default_factory=utcnow)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from hub.channels.base import Channel, ChannelError
 from hub.config import OutboxConfig
 from hub.metrics import Metrics
 from hub.model import DeliveryStatus, OutboundMessage, utcnow
-from hub.store import Database, messages
+from hub.store import Database, contacts, messages
 from hub.store import outbox as store
 from hub.store.records import OutboxRecord
 
@@ -98,6 +99,9 @@ class Dispatcher:
     async def _send(self, row: OutboxRecord) -> None:
         channel = self.channels[row.channel]
         message = OutboundMessage.from_dict(row.payload)
+        window = channel.capabilities.session_window_hours
+        if window is not None:
+            message = dataclasses.replace(message, window_open=await self._window_open(row, window))
         try:
             result = await asyncio.wait_for(channel.send(message), self.config.send_timeout_seconds)
         except ChannelError as exc:
@@ -113,9 +117,20 @@ class Dispatcher:
         async with self.db.begin() as conn:
             await store.mark_sent(conn, row.id)
             await messages.set_delivery(
-                conn, row.message_id, result.status, provider_message_id=result.provider_message_id
+                conn,
+                row.message_id,
+                result.status,
+                provider_message_id=result.provider_message_id,
+                segments=result.segments,
             )
         self.metrics.outbound.labels(row.channel, "sent").inc()
+
+    async def _window_open(self, row: OutboxRecord, hours: int) -> bool:
+        """Whether the citizen wrote on this channel within the provider's window."""
+        recipient = str(row.payload.get("recipient", ""))
+        async with self.db.engine.connect() as conn:
+            last = await contacts.last_inbound_at(conn, row.channel, recipient)
+        return last is not None and utcnow() - last < timedelta(hours=hours)
 
     async def _failed_attempt(
         self, row: OutboxRecord, reason: str, permanent: bool, retry_after: float | None

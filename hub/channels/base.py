@@ -14,9 +14,9 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
-from hub.model import AddressKind, InboundMessage, OutboundMessage, SendResult
+from hub.model import AddressKind, DeliveryUpdate, InboundMessage, OutboundMessage, SendResult
 
 
 class Acceptance(Protocol):
@@ -27,6 +27,11 @@ class Acceptance(Protocol):
 
 
 OnMessage = Callable[[InboundMessage], Awaitable[Acceptance]]
+"""Persist an inbound message; once it returns, the provider may be acknowledged.
+It raises ValueError for a sender address that cannot be normalised (answer 400)."""
+
+OnStatus = Callable[[DeliveryUpdate], Awaitable[bool]]
+"""Record a delivery status; returns False when the message is unknown (still answer 2xx)."""
 
 
 class PubSub(Protocol):
@@ -47,6 +52,9 @@ class Capabilities:
     html: bool = False
     attachments: bool = False
     address_kind: AddressKind = AddressKind.OPAQUE
+    session_window_hours: int | None = None
+    """WhatsApp's customer-service window: free-form replies only this long after the
+    citizen's last message; outside it the dispatcher marks messages ``window_open=False``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +82,7 @@ class Channel(abc.ABC):
     name: str
     capabilities: Capabilities
 
-    def routes(self, on_message: OnMessage) -> list[RouteDef]:
+    def routes(self, on_message: OnMessage, on_status: OnStatus) -> list[RouteDef]:
         """HTTP routes to mount; channels without webhooks mount none."""
         return []
 
@@ -82,8 +90,8 @@ class Channel(abc.ABC):
     async def send(self, message: OutboundMessage) -> SendResult:
         """Deliver one message; raise :class:`ChannelError` when the provider refuses."""
 
-    async def start(self) -> None:  # noqa: B027 - optional hook
-        """Open connections; called once when the app starts."""
+    async def start(self, http: ClientSession) -> None:  # noqa: B027 - optional hook
+        """Open connections; ``http`` is the hub's one shared client session."""
 
     async def stop(self) -> None:  # noqa: B027 - optional hook
         """Close connections; called once when the app stops."""

@@ -1,4 +1,8 @@
-"""The one place that knows every channel: adding a channel touches only this file."""
+"""The one place that knows every channel: adding a channel touches only this file.
+
+Provider modules are imported only when their channel is enabled, so a
+deployment without Telegram never loads python-telegram-bot.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,20 @@ from hub.config import Settings
 
 def build_channels(settings: Settings, pubsub: PubSub, templates: Path) -> dict[str, Channel]:
     """The enabled channels, keyed by the name stored with every message."""
-    channels: dict[str, Channel] = {}
-    if settings.channels.webchat.enabled:
-        channels["webchat"] = WebchatChannel(settings.channels.webchat, pubsub, templates)
-    return channels
+    config = settings.channels
+    channels: list[Channel] = []
+    if config.webchat.enabled:
+        channels.append(WebchatChannel(config.webchat, pubsub, templates))
+    if config.telegram.enabled:
+        from hub.channels.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(config.telegram))
+    if config.twilio.enabled:
+        from hub.channels.twilio import twilio_channels
+
+        channels.extend(twilio_channels(config.twilio, settings.server.public_url))
+    if config.whatsapp_cloud.enabled:
+        from hub.channels.whatsapp_cloud import WhatsAppCloudChannel
+
+        channels.append(WhatsAppCloudChannel(config.whatsapp_cloud))
+    return {channel.name: channel for channel in channels}

@@ -26,6 +26,7 @@ from hub.channels.base import (
     Channel,
     ChannelError,
     OnMessage,
+    OnStatus,
     PubSub,
     RouteDef,
 )
@@ -62,7 +63,7 @@ class WebchatChannel(Channel):
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True)
         self._sockets: set[web.WebSocketResponse] = set()
 
-    def routes(self, on_message: OnMessage) -> list[RouteDef]:
+    def routes(self, on_message: OnMessage, on_status: OnStatus) -> list[RouteDef]:
         async def page(request: web.Request) -> web.StreamResponse:
             html = self.env.get_template("webchat/chat.html").render(
                 title=self.config.title,

@@ -6,6 +6,8 @@ contact. Callers hold the coordination lock for the address while resolving.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -58,6 +60,24 @@ async def resolve_contact(
         )
         return int(winner or contact_id)
     return contact_id
+
+
+async def touch_identity(conn: AsyncConnection, channel: str, address: str, at: datetime) -> None:
+    """Remember when this identity last wrote (WhatsApp's 24-hour window)."""
+    await conn.execute(
+        sa.update(identities)
+        .where(identities.c.channel == channel, identities.c.address == address)
+        .values(last_inbound_at=at)
+    )
+
+
+async def last_inbound_at(conn: AsyncConnection, channel: str, address: str) -> datetime | None:
+    value: datetime | None = await conn.scalar(
+        sa.select(identities.c.last_inbound_at).where(
+            identities.c.channel == channel, identities.c.address == address
+        )
+    )
+    return value
 
 
 async def set_locale(conn: AsyncConnection, contact_id: int, locale: str) -> None:

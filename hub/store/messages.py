@@ -8,7 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.model import DeliveryStatus, Direction, InboundMessage, ProcessingState, utcnow
+from hub.model import (
+    DeliveryStatus,
+    DeliveryUpdate,
+    Direction,
+    InboundMessage,
+    ProcessingState,
+    utcnow,
+)
 from hub.store.database import Database
 from hub.store.records import InboundRecord
 from hub.store.tables import messages
@@ -44,6 +51,15 @@ async def insert_inbound(
             text=msg.text,
             attachments=[a.to_dict() for a in msg.attachments],
             choice_payload=msg.choice_payload,
+            location=(
+                {
+                    "latitude": msg.location.latitude,
+                    "longitude": msg.location.longitude,
+                    "name": msg.location.name,
+                }
+                if msg.location
+                else None
+            ),
             raw=_raw(msg),
             processing=ProcessingState.PENDING.value,
             created_at=msg.received_at,
@@ -165,10 +181,55 @@ async def set_delivery(
     *,
     provider_message_id: str | None = None,
     error: str | None = None,
+    segments: int | None = None,
 ) -> None:
     values: dict[str, Any] = {"delivery_status": status.value, "updated_at": utcnow()}
     if provider_message_id:
         values["provider_message_id"] = provider_message_id
+    if segments is not None:
+        values["segments"] = segments
     if error is not None:
         values["delivery_error"] = error
     await conn.execute(sa.update(messages).where(messages.c.id == message_id).values(**values))
+
+
+_PROGRESS = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.READ: 3,
+    DeliveryStatus.FAILED: 2,
+}
+
+
+async def apply_delivery_update(conn: AsyncConnection, update: DeliveryUpdate) -> bool:
+    """Record a provider's status callback; False when no such outbound message exists.
+
+    Callbacks arrive out of order and more than once, so a status never moves
+    backwards ("sent" after "delivered" is ignored) and repeating one changes nothing.
+    """
+    row = (
+        await conn.execute(
+            sa.select(messages.c.id, messages.c.delivery_status).where(
+                messages.c.direction == Direction.OUTBOUND.value,
+                messages.c.channel == update.channel,
+                messages.c.provider_message_id == update.provider_message_id,
+            )
+        )
+    ).first()
+    if row is None:
+        return False
+    current = DeliveryStatus(row.delivery_status or DeliveryStatus.QUEUED.value)
+    reached = current in (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+    if _PROGRESS[update.status] < _PROGRESS[current] or (
+        reached and update.status is DeliveryStatus.FAILED
+    ):
+        return True
+    error = None
+    if update.status is DeliveryStatus.FAILED:
+        error = " ".join(p for p in (update.error_code, update.error_message) if p) or "failed"
+    values: dict[str, Any] = {"delivery_status": update.status.value, "updated_at": utcnow()}
+    if error is not None:
+        values["delivery_error"] = error[:500]
+    await conn.execute(sa.update(messages).where(messages.c.id == row.id).values(**values))
+    return True

@@ -77,6 +77,8 @@ identities = sa.Table(
     sa.Column("channel", sa.String(32), nullable=False),
     sa.Column("address", sa.String(320), nullable=False, index=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # WhatsApp's 24-hour window is counted from here.
+    sa.Column("last_inbound_at", UTCDateTime(), nullable=True),
     sa.UniqueConstraint("channel", "address", name="uq_identities_channel_address"),
 )
 
@@ -110,6 +112,7 @@ messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False, server_default=""),
     sa.Column("attachments", _json(), nullable=False),
     sa.Column("choice_payload", sa.String(255), nullable=True),
+    sa.Column("location", _json(), nullable=True),
     sa.Column("intent", sa.String(64), nullable=True),
     sa.Column("entities", _json(), nullable=True),
     sa.Column("raw", _json(), nullable=True),
@@ -117,10 +120,13 @@ messages = sa.Table(
     sa.Column("processing_error", sa.Text, nullable=True),
     sa.Column("delivery_status", sa.String(16), nullable=True),
     sa.Column("delivery_error", sa.Text, nullable=True),
+    sa.Column("segments", sa.Integer, nullable=True),
     sa.Column("reply_to_id", sa.BigInteger, sa.ForeignKey("messages.id"), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Index("ix_messages_conversation", "conversation_id", "id"),
+    # Delivery status callbacks find outbound messages by the provider's id.
+    sa.Index("ix_messages_provider_id", "channel", "provider_message_id"),
     sa.Index(
         "uq_messages_inbound_dedupe",
         "channel",
