@@ -8,6 +8,7 @@ migrates, ``shutdown`` finishes in-flight work, ``close`` releases connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -73,6 +74,7 @@ class Hub:
         )
         self.http: ClientSession | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
         self._shut_down = False
 
     async def prepare_database(self) -> None:
@@ -100,12 +102,27 @@ class Hub:
             log.info("resuming unhandled messages", extra={"conversations": recovered})
         if dispatch:
             self._dispatch_task = asyncio.create_task(self.dispatcher.run())
+            self._sweep_task = asyncio.create_task(self._sweep_pending())
+
+    async def _sweep_pending(self) -> None:
+        """Retry messages whose processing an outage interrupted, without a restart."""
+        interval = self.settings.pipeline.retry_pending_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.gateway.recover(older_than_seconds=interval)
+            except Exception:
+                log.warning("sweep for pending messages failed; trying again later")
 
     async def shutdown(self) -> None:
         """Finish what is in flight: processing first, then sends, then channels."""
         if self._shut_down:
             return
         self._shut_down = True
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweep_task
         await self.gateway.close(self.settings.server.shutdown_grace_seconds)
         await self.dispatcher.stop()
         if self._dispatch_task is not None:

@@ -186,6 +186,11 @@ class OutboxConfig(_Section):
     lease_seconds: float = Field(default=120.0, gt=0)
 
 
+class PipelineConfig(_Section):
+    retry_pending_seconds: float = Field(default=60.0, gt=0)
+    """How often messages left pending by an outage are processed again."""
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -206,6 +211,7 @@ class Settings(BaseSettings):
     channels: ChannelsConfig = ChannelsConfig()
     locale: LocaleConfig = LocaleConfig()
     outbox: OutboxConfig = OutboxConfig()
+    pipeline: PipelineConfig = PipelineConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod

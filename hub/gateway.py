@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from hub import addresses
@@ -251,10 +252,17 @@ class Gateway:
             return
         self.on_queued()
 
-    async def recover(self) -> int:
-        """Process what a previous run left pending; returns how many conversations."""
+    async def recover(self, older_than_seconds: float | None = None) -> int:
+        """Process what was left pending; returns how many conversations.
+
+        At start every pending message counts; the periodic sweep only takes those
+        older than ``older_than_seconds``, so it never races a message just accepted.
+        """
+        before = None
+        if older_than_seconds is not None:
+            before = utcnow() - timedelta(seconds=older_than_seconds)
         async with self.db.begin() as conn:
-            pending = await messages.conversations_with_pending(conn)
+            pending = await messages.conversations_with_pending(conn, before)
         for conversation_id in pending:
             self._spawn(self.process(conversation_id))
         return len(pending)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -185,3 +187,40 @@ async def test_shutdown_finishes_in_flight_messages(make_settings: Callable[...,
         await db.close()
     assert pending == 0
     assert queued == 10
+
+
+async def test_sweep_retries_a_message_an_outage_left_pending(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Stored but never processed (say the database blinked): handled without a restart."""
+    hub = Hub(make_settings(pipeline={"retry_pending_seconds": 0.1}))
+    await hub.start()
+    try:
+        session = str(uuid.uuid4())
+        received = InboundMessage("webchat", session, "x").received_at - timedelta(seconds=5)
+        async with hub.db.begin() as conn:
+            contact = await contacts.resolve_contact(hub.db, conn, "webchat", session)
+            conv = await conversations.open_for_inbound(
+                conn, contact, "webchat", session, "id", received
+            )
+            await messages.insert_inbound(
+                hub.db,
+                conn,
+                conv.id,
+                InboundMessage(
+                    "webchat", session, f"{session}:1", text="halo", received_at=received
+                ),
+            )
+        handled = (
+            sa.select(sa.func.count())
+            .select_from(messages_table)
+            .where(messages_table.c.processing == "handled")
+        )
+        async with asyncio.timeout(10):
+            while True:
+                async with hub.db.engine.connect() as conn:
+                    if await conn.scalar(handled) == 1:
+                        break
+                await asyncio.sleep(0.05)
+    finally:
+        await hub.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -111,13 +112,17 @@ async def pending_inbound(conn: AsyncConnection, conversation_id: int) -> list[I
     return [_inbound(row) for row in rows]
 
 
-async def conversations_with_pending(conn: AsyncConnection) -> list[int]:
-    """Conversations that have inbound messages a crash left unhandled."""
+async def conversations_with_pending(
+    conn: AsyncConnection, received_before: datetime | None = None
+) -> list[int]:
+    """Conversations with inbound messages left unhandled (by a crash or an outage)."""
+    query = sa.select(messages.c.conversation_id).where(
+        messages.c.processing == ProcessingState.PENDING.value
+    )
+    if received_before is not None:
+        query = query.where(messages.c.created_at < received_before)
     rows = await conn.execute(
-        sa.select(messages.c.conversation_id)
-        .where(messages.c.processing == ProcessingState.PENDING.value)
-        .group_by(messages.c.conversation_id)
-        .order_by(sa.func.min(messages.c.id))
+        query.group_by(messages.c.conversation_id).order_by(sa.func.min(messages.c.id))
     )
     return [int(r[0]) for r in rows]
 
