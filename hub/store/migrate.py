@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -55,21 +56,21 @@ async def is_empty(db: Database) -> bool:
         return await conn.run_sync(_empty)
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
-    def _upgrade(conn: Connection) -> None:
+async def _run(db: Database, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run an Alembic command on the hub's own engine, in one transaction."""
+
+    def _step(conn: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        step(cfg, revision)
 
     async with db.engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(_step)
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    await _run(db, command.upgrade, revision)
 
 
 async def downgrade(db: Database, revision: str) -> None:
-    def _downgrade(conn: Connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-    async with db.engine.begin() as conn:
-        await conn.run_sync(_downgrade)
+    await _run(db, command.downgrade, revision)
