@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     config_sub.add_parser("check", help="validate the configuration and print it (secrets hidden)")
+
+    telegram = sub.add_parser("telegram", help="Telegram bot setup")
+    telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
+    telegram_sub.add_parser(
+        "set-webhook",
+        help="register server.public_url + /webhooks/telegram (with the secret token) at Telegram",
+    )
     return parser
 
 
@@ -172,6 +179,49 @@ async def _db(settings: Settings, command: str) -> None:
         await db.close()
 
 
+async def _telegram_set_webhook(settings: Settings) -> int:
+    """Point Telegram at this hub; Telegram then sends the secret token with every update."""
+    from telegram.error import TelegramError
+
+    from hub.channels.telegram import WEBHOOK_PATH, TelegramChannel
+
+    config = settings.channels.telegram
+    missing = [key for key in ("token", "secret_token") if not getattr(config, key)]
+    if missing:
+        names = ", ".join(
+            f"channels.telegram.{key} (env OMNIHUB_CHANNELS__TELEGRAM__{key.upper()})"
+            for key in missing
+        )
+        print(f"omnihub: set {names} first", file=sys.stderr)
+        return 2
+    if config.mode == "polling":
+        print(
+            "omnihub: channels.telegram.mode is polling; a webhook would stop getUpdates "
+            "(set mode: webhook first)",
+            file=sys.stderr,
+        )
+        return 2
+    url = settings.server.public_url + WEBHOOK_PATH
+    if not url.startswith("https://"):
+        print(
+            f"omnihub: warning: Telegram only calls https:// webhooks, not {url}", file=sys.stderr
+        )
+    channel = TelegramChannel(config)
+    try:
+        info = await channel.set_webhook(url)
+    except TelegramError as exc:
+        print(f"omnihub: Telegram refused: {channel.redact(str(exc))}", file=sys.stderr)
+        return 1
+    finally:
+        await channel.stop()
+    print(f"webhook set: {info.url or url}")
+    print(f"allowed updates: {', '.join(info.allowed_updates or ())}")
+    print(f"pending updates: {info.pending_update_count}")
+    if info.last_error_message:
+        print(f"last delivery error: {info.last_error_message}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -181,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in ("chat", "db", "config")
+    quiet = args.command in ("chat", "db", "config", "telegram")
     configure_logging("WARNING" if quiet else settings.logging.level)
     try:
         if args.command == "serve":
@@ -192,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_db(settings, args.db_command))
         elif args.command == "config":
             print(json.dumps(_redacted(settings), indent=2))
+        elif args.command == "telegram":
+            return asyncio.run(_telegram_set_webhook(settings))
     except SchemaOutOfDate as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2

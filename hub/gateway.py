@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DEDUPE_TTL_SECONDS = 3 * 24 * 3600
 CHOICES_KEY = "_choices"
+STATUS_RETRY_DELAYS = (0.5, 2.0, 10.0)
 
 
 class NotAccepting(Exception):
@@ -76,6 +77,7 @@ class Gateway:
         self.metrics = metrics
         self.on_queued = on_queued
         self._tasks: set[asyncio.Task[None]] = set()
+        self._status_retries: set[asyncio.Task[None]] = set()
         self._accepting = True
 
     def _capabilities(self, channel: str) -> Capabilities:
@@ -119,11 +121,29 @@ class Gateway:
         return Accepted(duplicate=False, message_id=message_id, conversation_id=conversation.id)
 
     async def record_status(self, update: DeliveryUpdate) -> bool:
-        """A provider's delivery status for an outbound message; idempotent."""
+        """A provider's delivery status for an outbound message; idempotent.
+
+        A callback can overtake the dispatcher, arriving before the provider's id of
+        the message is committed; such an update is tried again a few times.
+        """
         async with self.db.begin() as conn:
             found = await messages.apply_delivery_update(conn, update)
         self.metrics.delivery_updates.labels(update.channel, update.status.value).inc()
+        if not found and self._accepting:
+            task = asyncio.create_task(self._retry_status(update))
+            self._status_retries.add(task)
+            task.add_done_callback(self._status_retries.discard)
         return found
+
+    async def _retry_status(self, update: DeliveryUpdate) -> None:
+        for delay in STATUS_RETRY_DELAYS:
+            await asyncio.sleep(delay)
+            try:
+                async with self.db.begin() as conn:
+                    if await messages.apply_delivery_update(conn, update):
+                        return
+            except Exception:
+                log.warning("delivery status not recorded yet", extra={"channel": update.channel})
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)
@@ -275,6 +295,10 @@ class Gateway:
     async def close(self, grace_seconds: float) -> None:
         """Stop accepting, give in-flight work ``grace_seconds``, cancel the rest."""
         self._accepting = False
+        # Best effort only: a late callback for an unknown message is not worth waiting for.
+        for task in list(self._status_retries):
+            task.cancel()
+        await asyncio.gather(*list(self._status_retries), return_exceptions=True)
         if not self._tasks:
             return
         try:

@@ -7,7 +7,8 @@ logger or the caller: message, ``extra=`` fields and tracebacks alike.
 Masking format (stable, so grep and dashboards can rely on it):
 
 * phone numbers become ``[phone …890]`` — only the last 3 digits survive;
-* a 16-digit NIK becomes ``[nik …1234]`` — only the last 4 digits survive.
+* a 16-digit NIK becomes ``[nik …1234]`` — only the last 4 digits survive;
+* a Telegram bot token (it sits in every Bot API URL) becomes ``[bot-token]``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ _PHONE_RE = re.compile(
 
 _DIGIT_RE = re.compile(r"\d")
 
+# A Telegram bot token: "<bot id>:<35 url-safe characters>", often inside ".../bot<token>/...".
+_BOT_TOKEN_RE = re.compile(r"(?<![\w])(bot)?\d{6,12}:[A-Za-z0-9_-]{30,}")
+
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRS = frozenset(
     [*logging.LogRecord("", logging.INFO, "", 0, "", None, None).__dict__, "message", "asctime"]
@@ -48,7 +52,8 @@ _STANDARD_ATTRS = frozenset(
 # Keys the formatter writes itself; an extra with the same name is renamed, not lost.
 _CORE_KEYS = frozenset({"ts", "level", "logger", "msg", "exc", "stack"})
 
-_NOISY_LOGGERS = ("aiohttp.access", "sqlalchemy.engine")
+# High volume, and httpx/httpcore write request URLs (with Telegram's token) at INFO.
+_NOISY_LOGGERS = ("aiohttp.access", "sqlalchemy.engine", "httpx", "httpcore")
 
 
 def _mask_phone(match: re.Match[str]) -> str:
@@ -69,6 +74,7 @@ def mask_sensitive(text: str) -> str:
     queue numbers, years, times, dates, ticket ids and rupiah amounts are left alone,
     as are e-mail addresses. Masking is idempotent.
     """
+    text = _BOT_TOKEN_RE.sub("[bot-token]", text)
     return _PHONE_RE.sub(_mask_phone, _NIK_RE.sub(_mask_nik, text))
 
 

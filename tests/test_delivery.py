@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from hub.app import Hub
@@ -136,8 +137,33 @@ async def test_location_and_identity_time_are_kept(make_settings: Callable[..., 
         await hub.close()
 
 
-async def test_closing_the_hub_closes_its_http_session(make_settings: Callable[..., Settings]) -> None:
+async def test_closing_the_hub_closes_its_http_session(
+    make_settings: Callable[..., Settings],
+) -> None:
     hub = await _hub(make_settings(), WindowedChannel())
     await hub.close()
     await asyncio.sleep(0)
     assert hub.http is not None and hub.http.closed
+
+
+async def test_a_status_that_overtakes_the_send_is_applied_once_the_id_is_known(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hub.gateway.STATUS_RETRY_DELAYS", (0.05, 0.05, 0.05))
+    channel = WindowedChannel()
+    hub = await _hub(make_settings(), channel)
+    try:
+        await hub.gateway.accept(InboundMessage("windowed", "081234567890", "in-1", text="halo"))
+        await hub.gateway.idle()
+        early = DeliveryUpdate("windowed", "p1", DeliveryStatus.DELIVERED)
+        assert not await hub.gateway.record_status(early)  # the send has not happened yet
+        await hub.dispatcher.drain()  # now "p1" is stored
+        query = sa.select(messages.c.delivery_status).where(messages.c.provider_message_id == "p1")
+        async with asyncio.timeout(5):
+            while True:
+                async with hub.db.engine.connect() as conn:
+                    if await conn.scalar(query) == "delivered":
+                        break
+                await asyncio.sleep(0.02)
+    finally:
+        await hub.close()

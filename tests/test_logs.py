@@ -166,3 +166,12 @@ def test_filter_masks_record_for_every_handler() -> None:
     assert record.args is None
     assert record.__dict__["sender"] == "[phone …890]"
     assert json.loads(JsonFormatter().format(record))["sender"] == "[phone …890]"
+
+
+def test_telegram_bot_token_is_masked() -> None:
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    url = f"POST https://api.telegram.org/bot{token}/sendMessage"
+    masked = mask_sensitive(url)
+    assert token not in masked and "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in masked
+    assert masked == "POST https://api.telegram.org/[bot-token]/sendMessage"
+    assert mask_sensitive(f"token {token} leaked") == "token [bot-token] leaked"

@@ -1,0 +1,1 @@
+"""Fake provider servers that record what the hub sent them."""

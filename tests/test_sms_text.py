@@ -1,0 +1,148 @@
+"""GSM-7 folding and SMS segment counts, with expectations worked out by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from hub.channels.base import Capabilities
+from hub.channels.sms_text import encoding, is_gsm7, segments, to_gsm7
+from hub.dialogs.engine import MENU_INTENTS
+from hub.model import AddressKind, Choice, Reply
+from hub.render import Renderer
+from hub.resources import templates_dir
+
+GRIN = "\U0001f600"  # an emoji outside the BMP: one surrogate pair, two UCS-2 units
+S_CEDILLA = "\u015f"  # ş: in the BMP, not in GSM-7, one UCS-2 unit
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", 0),
+        ("a", 1),
+        ("a" * 160, 1),  # 160 septets fit one SMS
+        ("a" * 161, 2),  # split: 153 + 8
+        ("a" * 306, 2),  # 153 + 153
+        ("a" * 307, 3),  # 153 + 153 + 1
+        ("a" * 459, 3),  # the SMS channel's text limit is exactly three parts
+        ("€" * 80, 1),  # 80 x 2 septets = 160
+        ("€" * 81, 2),  # 162 septets
+        ("a" * 159 + "[", 2),  # 159 + 2 = 161 septets
+        ("a" * 158 + "^", 1),  # 158 + 2 = 160 septets
+        # 152 + 2 + 152 = 306 septets would fit two parts, but the escape pair is not
+        # split: part one takes 152, part two 2 + 151, part three the last "a".
+        ("a" * 152 + "€" + "a" * 152, 3),
+        ("é" * 160, 1),  # é, ü, Ñ ... are GSM-7 letters
+        (S_CEDILLA * 70, 1),  # UCS-2: 70 units
+        (S_CEDILLA * 71, 2),  # 67 + 4
+        (S_CEDILLA * 134, 2),  # 67 + 67
+        (S_CEDILLA * 135, 3),
+        ("a" * 69 + S_CEDILLA, 1),  # one non-GSM character makes all of it UCS-2: 70 units
+        ("a" * 70 + S_CEDILLA, 2),  # 71 units
+        (GRIN * 35, 1),  # 35 x 2 = 70 units
+        (GRIN * 36, 2),  # 72 units: 33 emoji (66 units) + 3
+        ("a" * 68 + GRIN, 1),  # 68 + 2 = 70 units
+        ("a" * 69 + GRIN, 2),  # 71 units
+        # 66 + 2 + 66 = 134 units would fit two parts of 67, but the pair is not split.
+        ("a" * 66 + GRIN + "a" * 66, 3),
+    ],
+)
+def test_segments(text: str, expected: int) -> None:
+    assert segments(text) == expected
+
+
+def test_encoding_follows_the_characters() -> None:
+    assert encoding("Halo, apa kabar? {€5} [ok] ~|^\\") == "GSM-7"
+    assert encoding("Terima kasih " + GRIN) == "UCS-2"
+    assert encoding("“kutip”") == "UCS-2"
+    assert encoding("naïve") == "UCS-2"
+
+
+def test_to_gsm7_replaces_common_punctuation() -> None:
+    text = (
+        "“Halo” ‘Bapak’ – jam 08.00—15.00… Jl.\u00a0Raya\u202fSempidi\u200b\tMengwi • loket\u00ad"
+    )
+    folded = to_gsm7(text)
+    assert folded == "\"Halo\" 'Bapak' - jam 08.00-15.00... Jl. Raya Sempidi Mengwi - loket"
+    assert is_gsm7(folded)
+    assert segments(text) == 1 and encoding(text) == "UCS-2"
+    assert segments(folded) == 1 and encoding(folded) == "GSM-7"
+
+
+def test_to_gsm7_keeps_gsm_letters_and_folds_accents() -> None:
+    assert to_gsm7("café über Ñandu €5 {x}") == "café über Ñandu €5 {x}"
+    # ú and ï have no GSM-7 code (ù and ì do): their plain letters stand in.
+    assert to_gsm7("naïve façade Ａｂｃ menú") == "naive facade Abc menu"
+
+
+def test_to_gsm7_keeps_emoji_so_the_meaning_survives() -> None:
+    text = "Terima kasih 🙏 – sampai jumpa"
+    folded = to_gsm7(text)
+    assert folded == "Terima kasih 🙏 - sampai jumpa"
+    # Still UCS-2 because of the emoji: 29 characters, the emoji two units = 30 units.
+    assert encoding(folded) == "UCS-2" and segments(folded) == 1
+    assert segments(to_gsm7("“" + "a" * 158 + "”")) == 1  # 160 septets once folded
+    assert segments("“" + "a" * 158 + "”") == 3  # 160 UCS-2 units: 67 + 67 + 26
+
+
+def test_curly_quotes_alone_would_cost_three_times_as_much() -> None:
+    quoted = "Jam buka “Senin–Jumat”, 08.00–15.00 WITA. " * 4
+    assert encoding(quoted) == "UCS-2"
+    assert segments(quoted) == 3  # 168 characters as UCS-2: 67 + 67 + 34
+    assert segments(to_gsm7(quoted)) == 2  # 168 septets: 153 + 15
+
+
+# Every reply template, rendered for SMS, must stay GSM-7.
+
+SMS = Capabilities(max_text_length=459, buttons=False, address_kind=AddressKind.PHONE)
+MENU = tuple(Choice(title=f"@menu.{intent}", payload=f"/{intent}") for intent in MENU_INTENTS)
+
+CONTEXTS: dict[str, list[dict[str, Any]]] = {
+    "greet": [{"returning": False}, {"returning": True}],
+    "fallback": [{"repeated": False}, {"repeated": True}],
+    "not_ready": [{"feature": f} for f in (*MENU_INTENTS, "something_else")],
+}
+"""Plausible contexts per template key; keys not listed render with an empty context."""
+
+
+def _reply_keys(root: Path) -> set[str]:
+    keys = set()
+    for path in (root / "replies").glob("*/*.j2"):
+        if path.name.startswith("_"):
+            continue
+        keys.add(path.name.split(".", 1)[0])
+    return keys
+
+
+def test_every_reply_template_renders_as_pure_gsm7_for_sms() -> None:
+    root = templates_dir()
+    renderer = Renderer(root)
+    keys = _reply_keys(root)
+    assert {"greet", "menu", "not_ready", "error"} <= keys
+    checked = 0
+    for locale in ("id", "en"):
+        for key in sorted(keys):
+            for context in CONTEXTS.get(key, [{}]):
+                reply = Reply(key, context, choices=MENU)
+                try:
+                    messages = renderer.render(
+                        reply,
+                        locale=locale,
+                        channel="sms",
+                        recipient="+6281234567890",
+                        capabilities=SMS,
+                    )
+                except jinja2.UndefinedError as exc:
+                    pytest.fail(f"add a plausible context for {key!r} to CONTEXTS: {exc}")
+                for message in messages:
+                    folded = to_gsm7(message.text)
+                    bad = sorted({ch for ch in folded if not is_gsm7(ch)})
+                    assert not bad, f"{locale}/{key} {context}: not GSM-7: {bad!r}"
+                    assert message.text.strip()
+                    checked += 1
+                assert "1. " in messages[-1].text, "choices become a numbered menu on SMS"
+    assert checked >= 2 * len(keys)
