@@ -27,6 +27,7 @@ from hub.render import Renderer
 from hub.resources import templates_dir
 from hub.store import Database, migrate
 from hub.store import outbox as outbox_store
+from hub.understanding import open_engine
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Hub:
             settings=settings,
             db=self.db,
             coordinator=self.coordinator,
-            dialogs=DialogEngine(),
+            dialogs=DialogEngine(threshold=settings.nlu.threshold),
             renderer=self.renderer,
             channels=self.channels,
             metrics=self.metrics,
@@ -95,6 +96,10 @@ class Hub:
         self.http = ClientSession(
             timeout=ClientTimeout(total=self.settings.outbox.send_timeout_seconds)
         )
+        # Loading (or, when the data changed, training) takes a moment: off the event loop.
+        self.gateway.nlu = await asyncio.to_thread(
+            open_engine, self.settings, self.http, self._count_nlu_fallback
+        )
         for channel in self.channels.values():
             await channel.start(self.http)
         recovered = await self.gateway.recover()
@@ -103,6 +108,9 @@ class Hub:
         if dispatch:
             self._dispatch_task = asyncio.create_task(self.dispatcher.run())
             self._sweep_task = asyncio.create_task(self._sweep_pending())
+
+    def _count_nlu_fallback(self, reason: str) -> None:
+        self.metrics.nlu_fallbacks.labels(reason).inc()
 
     async def _sweep_pending(self) -> None:
         """Retry messages whose processing an outage interrupted, without a restart."""

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 from pydantic import ValidationError
 
+from hub import cli_nlu
 from hub.app import Hub, SchemaOutOfDate, create_app
 from hub.channels.cli import CliChannel
 from hub.config import ConfigError, ServerConfig, Settings, load_config
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="migrate the database to this version's schema")
     db_sub.add_parser("current", help="print the schema revision of the database")
+
+    cli_nlu.add_commands(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -231,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in ("chat", "db", "config", "telegram")
+    quiet = args.command in ("chat", "db", "config", "telegram", "nlu")
     configure_logging("WARNING" if quiet else settings.logging.level)
     try:
         if args.command == "serve":
@@ -244,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(_redacted(settings), indent=2))
         elif args.command == "telegram":
             return asyncio.run(_telegram_set_webhook(settings))
+        elif args.command == "nlu":
+            return cli_nlu.run(args, settings)
     except SchemaOutOfDate as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2

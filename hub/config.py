@@ -186,6 +186,24 @@ class OutboxConfig(_Section):
     lease_seconds: float = Field(default=120.0, gt=0)
 
 
+class NluConfig(_Section):
+    engine: Literal["builtin", "rasa"] = "builtin"
+    threshold: float = Field(default=0.4, ge=0, le=1)
+    """Below this confidence the bot asks which of the two likeliest intents was meant."""
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = Field(default=2.0, gt=0)
+    model_path: str = "omnihub-nlu.joblib"
+    data_dir: str | None = None
+    """Rasa-format training data; default: the nlu/data shipped with the hub."""
+
+    _url = field_validator("rasa_url")(_base_url)
+
+
+class CatalogueConfig(_Section):
+    path: str | None = None
+    """services.yaml; default: the catalogue shipped with the hub."""
+
+
 class PipelineConfig(_Section):
     retry_pending_seconds: float = Field(default=60.0, gt=0)
     """How often messages left pending by an outage are processed again."""
@@ -212,6 +230,8 @@ class Settings(BaseSettings):
     locale: LocaleConfig = LocaleConfig()
     outbox: OutboxConfig = OutboxConfig()
     pipeline: PipelineConfig = PipelineConfig()
+    nlu: NluConfig = NluConfig()
+    catalogue: CatalogueConfig = CatalogueConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod

@@ -13,8 +13,9 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hub import addresses
 from hub.channels.base import Capabilities, Channel
@@ -30,6 +31,7 @@ from hub.model import (
     Reply,
     utcnow,
 )
+from hub.nlu.base import NluEngine, Parse
 from hub.render import Renderer
 from hub.store import Database, contacts, conversations, messages
 from hub.store import outbox as outbox_store
@@ -76,6 +78,9 @@ class Gateway:
         self.channels = channels
         self.metrics = metrics
         self.on_queued = on_queued
+        self.nlu: NluEngine | None = None
+        """Set by the Hub once the engine is loaded; without one every text is out of scope."""
+        self._zone = ZoneInfo(settings.server.timezone)
         self._tasks: set[asyncio.Task[None]] = set()
         self._status_retries: set[asyncio.Task[None]] = set()
         self._accepting = True
@@ -169,8 +174,21 @@ class Gateway:
                 "processing of a conversation stopped", extra={"conversation_id": conversation_id}
             )
 
+    def today(self) -> date:
+        """The citizen's calendar day (WITA): relative dates resolve against it."""
+        return datetime.now(self._zone).date()
+
+    async def _understand(self, record: InboundRecord) -> Parse | None:
+        """NLU runs outside any transaction: a Rasa call must not hold the database."""
+        if record.choice_payload or self.nlu is None or not record.text.strip():
+            return None
+        parse = await self.nlu.parse(record.text, today=self.today())
+        self.metrics.nlu_intents.labels(parse.intent.name).inc()
+        return parse
+
     async def _handle(self, record: InboundRecord) -> None:
         try:
+            parse = await self._understand(record)
             async with self.db.begin() as conn:
                 conversation = await conversations.get(conn, record.conversation_id)
                 if conversation is None:
@@ -179,7 +197,7 @@ class Gateway:
                     # Officers answer these; the console shows the message.
                     await messages.mark_processed(conn, record.id, ProcessingState.HANDLED)
                     return
-                await self._answer(conn, conversation, record)
+                await self._answer(conn, conversation, record, parse)
         except Exception as exc:
             log.exception("pipeline failed on a message", extra={"message_id": record.id})
             self.metrics.pipeline_failures.inc()
@@ -189,7 +207,11 @@ class Gateway:
         self.on_queued()
 
     async def _answer(
-        self, conn: Any, conversation: ConversationRecord, record: InboundRecord
+        self,
+        conn: Any,
+        conversation: ConversationRecord,
+        record: InboundRecord,
+        parse: Parse | None,
     ) -> None:
         state = dict(conversation.state)
         offered = state.pop(CHOICES_KEY, None)
@@ -199,8 +221,11 @@ class Gateway:
             channel=conversation.channel,
             default_locale=self.settings.locale.default,
             supported_locales=tuple(self.settings.locale.supported),
+            parse=parse,
         )
         outcome = self.dialogs.handle(turn, state, conversation.locale)
+        if outcome.replies and outcome.replies[0].template == "clarify":
+            self.metrics.nlu_clarifications.inc()
         offered_now = [c.payload for reply in outcome.replies for c in reply.choices]
         if offered_now:
             outcome.state[CHOICES_KEY] = offered_now
@@ -208,14 +233,16 @@ class Gateway:
         await conversations.save_dialog(
             conn, conversation.id, state=outcome.state, locale=outcome.locale
         )
-        await contacts.set_locale(conn, conversation.contact_id, outcome.locale)
+        if outcome.locale != conversation.locale:
+            await contacts.set_locale(conn, conversation.contact_id, outcome.locale)
         understanding = outcome.understanding
         await messages.mark_processed(
             conn,
             record.id,
             ProcessingState.HANDLED,
-            intent=understanding.intent,
-            entities={"confidence": understanding.confidence, **understanding.entities},
+            intent=understanding.intent.name,
+            entities=_stored_understanding(understanding),
+            text=_without_niks(record.text, understanding),
         )
 
     async def _queue_replies(
@@ -308,6 +335,39 @@ class Gateway:
                 task.cancel()
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
             log.warning("shutdown cut processing short; pending messages resume on restart")
+
+
+def _stored_understanding(parse: Parse) -> dict[str, Any]:
+    """What is kept of the NLU's answer; a NIK is kept only masked (flows store their own)."""
+    return {
+        "confidence": round(parse.intent.confidence, 4),
+        "engine": parse.engine,
+        "entities": [
+            {
+                "type": e.type,
+                "value": _mask_nik(e.value) if e.type == "nik" else e.value,
+                "start": e.start,
+                "end": e.end,
+            }
+            for e in parse.entities
+        ],
+    }
+
+
+def _mask_nik(nik: str) -> str:
+    return "*" * (len(nik) - 4) + nik[-4:]
+
+
+def _without_niks(text: str, parse: Parse) -> str | None:
+    """The message text with every NIK masked, or None when it holds none."""
+    niks = [e for e in parse.entities if e.type == "nik"]
+    if not niks:
+        return None
+    for entity in sorted(niks, key=lambda e: e.start, reverse=True):
+        text = (
+            text[: entity.start] + _mask_nik(text[entity.start : entity.end]) + text[entity.end :]
+        )
+    return text
 
 
 def _numbered_choice(text: str, offered: Any) -> str | None:

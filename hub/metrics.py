@@ -46,6 +46,23 @@ class Metrics:
             "Inbound messages the pipeline failed on (kept, marked failed)",
             registry=self.registry,
         )
+        self.nlu_intents = Counter(
+            "omnihub_nlu_intents",
+            "Messages understood, per intent",
+            ["intent"],
+            registry=self.registry,
+        )
+        self.nlu_clarifications = Counter(
+            "omnihub_nlu_clarifications",
+            "Messages the NLU was unsure about, answered with a clarifying question",
+            registry=self.registry,
+        )
+        self.nlu_fallbacks = Counter(
+            "omnihub_nlu_fallbacks",
+            "Rasa calls that failed (timeout, down, bad answer) and fell back to the built-in one",
+            ["reason"],
+            registry=self.registry,
+        )
         self.outbox_depth = Gauge(
             "omnihub_outbox_depth",
             "Outbound messages waiting to be sent",

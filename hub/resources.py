@@ -12,3 +12,12 @@ def templates_dir() -> Path:
         if (candidate / "replies").is_dir():
             return candidate
     raise FileNotFoundError("templates/ not found next to the hub package")
+
+
+def nlu_data_dir() -> Path:
+    """The Rasa-format training data: ``hub/_nlu/data`` in a wheel, else ``nlu/data``."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_nlu" / "data", package.parent / "nlu" / "data"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("nlu/data not found next to the hub package")

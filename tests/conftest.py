@@ -51,13 +51,20 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
+@pytest.fixture(scope="session")
+def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One trained NLU model for the whole run: training takes seconds, loading milliseconds."""
+    return str(tmp_path_factory.mktemp("nlu") / "model.joblib")
+
+
 @pytest.fixture
-def make_settings(sqlite_url: str) -> Callable[..., Settings]:
+def make_settings(sqlite_url: str, nlu_model_path: str) -> Callable[..., Settings]:
     """Settings for a test: fast outbox retries, the given storage URL."""
 
     def make(storage_url: str | None = None, **sections: Any) -> Settings:
         data: dict[str, Any] = {
             "storage": {"url": storage_url or sqlite_url},
+            "nlu": {"model_path": nlu_model_path},
             "outbox": {
                 "backoff_base_seconds": 0.05,
                 "backoff_max_seconds": 0.2,

@@ -1,4 +1,4 @@
-"""The Rasa-format training data is well formed, and the spine's matcher agrees with it."""
+"""The Rasa-format training data is well formed and covers every intent."""
 
 from __future__ import annotations
 
@@ -6,34 +6,42 @@ from pathlib import Path
 
 import yaml
 
-from hub.dialogs.keywords import KeywordMatcher
+from hub.nlu import training_data
+from hub.nlu.base import ENTITY_TYPES, INTENTS
 
 NLU = Path(__file__).resolve().parent.parent / "nlu"
+SERVICES = Path(__file__).resolve().parent.parent / "services.yaml"
 
 
-def _examples() -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for file in sorted((NLU / "data").glob("*.yml")):
-        document = yaml.safe_load(file.read_text(encoding="utf-8"))
-        assert document["version"] == "3.1", file
-        for block in document["nlu"]:
-            lines = [line.strip() for line in block["examples"].splitlines() if line.strip()]
-            assert all(line.startswith("- ") for line in lines), (file, block["intent"])
-            pairs += [(block["intent"], line[2:]) for line in lines]
-    return pairs
+def test_every_intent_is_trained_and_held_out() -> None:
+    train = training_data.load([NLU / "data"])
+    held_out = training_data.load([NLU / "test"])
+    for split, minimum in ((train, 40), (held_out, 15)):
+        counts = {intent: 0 for intent in INTENTS}
+        for example in split.examples:
+            assert example.intent in counts, example
+            counts[example.intent] += 1
+        assert min(counts.values()) >= minimum, counts
 
 
-def test_training_data_is_rasa_3_format_and_not_empty() -> None:
-    pairs = _examples()
-    intents = {intent for intent, _ in pairs}
-    assert {"greet", "thanks", "goodbye", "help"} <= intents
-    assert all(len([p for p in pairs if p[0] == intent]) >= 7 for intent in intents)
+def test_held_out_split_shares_no_example_with_training() -> None:
+    train = {e.text.strip().lower() for e in training_data.load([NLU / "data"]).examples}
+    held_out = {e.text.strip().lower() for e in training_data.load([NLU / "test"]).examples}
+    assert train & held_out == set()
+
+
+def test_annotations_use_known_types_and_catalogue_ids() -> None:
+    catalogue = yaml.safe_load(SERVICES.read_text(encoding="utf-8"))
+    ids = {service["id"] for service in catalogue["services"]}
+    for folder in ("data", "test"):
+        for example in training_data.load([NLU / folder]).examples:
+            for entity in example.entities:
+                assert entity.type in ENTITY_TYPES, (folder, example)
+                assert example.text[entity.start : entity.end] == entity.text
+                if entity.type == "service":
+                    assert entity.value in ids, (folder, example)
+
+
+def test_rasa_pipeline_config_is_present() -> None:
     config = yaml.safe_load((NLU / "config.yml").read_text(encoding="utf-8"))
     assert config["recipe"] == "default.v1" and config["pipeline"]
-
-
-def test_keyword_matcher_classifies_every_smalltalk_example() -> None:
-    matcher = KeywordMatcher()
-    wrong = [(text, intent, matcher.parse(text).intent) for intent, text in _examples()]
-    wrong = [w for w in wrong if w[1] != w[2]]
-    assert wrong == []

@@ -135,18 +135,19 @@ async def mark_processed(
     intent: str | None = None,
     entities: dict[str, Any] | None = None,
     error: str | None = None,
+    text: str | None = None,
 ) -> None:
-    await conn.execute(
-        sa.update(messages)
-        .where(messages.c.id == message_id)
-        .values(
-            processing=state.value,
-            intent=intent,
-            entities=entities,
-            processing_error=error,
-            updated_at=utcnow(),
-        )
-    )
+    """Record the outcome; ``text`` replaces the stored text (to mask what a flow kept)."""
+    values: dict[str, Any] = {
+        "processing": state.value,
+        "intent": intent,
+        "entities": entities,
+        "processing_error": error,
+        "updated_at": utcnow(),
+    }
+    if text is not None:
+        values["text"] = text
+    await conn.execute(sa.update(messages).where(messages.c.id == message_id).values(**values))
 
 
 async def insert_outbound(

@@ -1,0 +1,67 @@
+"""``omnihub nlu train`` and ``omnihub nlu eval``: the NLU's own commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp import ClientSession
+
+from hub.config import Settings
+from hub.nlu import training_data
+from hub.nlu.base import NluEngine
+from hub.nlu.evaluation import evaluate, format_report
+from hub.understanding import load_builtin_engine
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    nlu = sub.add_parser("nlu", help="understanding citizens: train and evaluate the NLU")
+    nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
+    nlu_sub.add_parser("train", help="train the built-in engine on nlu/data and save the model")
+    evaluate_cmd = nlu_sub.add_parser(
+        "eval", help="score an engine on a file in Rasa NLU training-data format"
+    )
+    evaluate_cmd.add_argument("file", type=Path, help="e.g. nlu/test/heldout.yml")
+    evaluate_cmd.add_argument("--engine", choices=["builtin", "rasa"], default=None)
+    evaluate_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.nlu_command == "train":
+        _engine, model, _trained = load_builtin_engine(settings, force_train=True)
+        print(
+            f"trained on {model.examples} examples in {model.seconds:.1f} s, "
+            f"saved to {settings.nlu.model_path}"
+        )
+        return 0
+    return asyncio.run(_evaluate(args, settings))
+
+
+async def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        examples = training_data.load([args.file]).examples
+    except training_data.TrainingDataError as exc:
+        print(f"omnihub: {exc}", file=sys.stderr)
+        return 2
+    if not args.file.exists() or not examples:
+        print(f"omnihub: no intent examples in {args.file}", file=sys.stderr)
+        return 2
+    builtin, _model, _trained = load_builtin_engine(settings)
+    today = datetime.now(ZoneInfo(settings.server.timezone)).date()
+    engine_name = args.engine or settings.nlu.engine
+    async with ClientSession() as http:
+        engine: NluEngine = builtin
+        if engine_name == "rasa":
+            from hub.nlu.rasa import RasaEngine
+
+            engine = RasaEngine(
+                settings.nlu.rasa_url, http, settings.nlu.rasa_timeout_seconds, fallback=builtin
+            )
+        report = await evaluate(engine, examples, today)
+    print(json.dumps(report, ensure_ascii=False) if args.json else format_report(report))
+    return 0

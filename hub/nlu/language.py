@@ -1,0 +1,81 @@
+"""Which language a short message is in: Indonesian, English, or no telling.
+
+Messages are a few words of informal text, too short for a statistical detector
+(and a model would be slow to load); counting words that belong to only one of
+the two languages, slang included, is fast and right where it matters: replying
+in the citizen's language. Words both languages use ("ok", "menu", "hi", "thanks",
+"bye", "no", service names) count for neither, so "ok" alone gives None and the
+locale stays as it was. Balinese words ("om swastiastu", "suksma") count as
+Indonesian, the language the reply should then use.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _wordset(words: str) -> frozenset[str]:
+    """A word list written as one string, to keep long vocabularies readable."""
+    return frozenset(words.split())
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][a-z]+)?")
+
+_ID_WORDS = _wordset("""
+    saya sy aku aq gue gw gua kami kita kamu km anda kalian dia beliau mereka
+    yang yg dan dgn dengan di ke dari dr pada pd untuk utk buat bwt sama sm atau
+    ini itu tsb sini situ sana mana dimana dmn kemana kmn kapan kpn bagaimana gimana gmn gmna
+    apa ap apakah kenapa knp mengapa siapa berapa brp brapa
+    tidak tdk gak ga gk nggak ngga enggak engga kagak ndak bukan belum blm blum
+    sudah sdh udah udh dah sedang lagi lg masih msh akan mau mw mo ingin pengen pingin
+    bisa bs bsa boleh harus hrs perlu butuh bikin bkin membuat urus ngurus mengurus daftar
+    tolong mohon minta silakan silahkan terima kasih makasih mksh makasi trims terimakasih
+    selamat pagi siang sore malam halo hallo permisi punten maaf
+    kak kakak min mimin pak bapak bu ibu mas mbak mba bli dik
+    dong donk deh nih sih kok kan ya yaa iya iy oke sip siap aja saja doang juga jg
+    banget bgt sekali sangat lama cepat lambat jadi jd karena krn tapi tp tetapi kalau klo kalo
+    antri antre antrian antrean nomor nmr jadwal besok bsk lusa kemarin hari minggu bulan tahun
+    senin selasa rabu kamis jumat sabtu tanggal tgl jam pukul depan dpn
+    syarat persyaratan dokumen berkas biaya bayar gratis buka tutup lokasi alamat dimana loket
+    petugas pelayanan layanan pengaduan komplain keluhan laporan tiket cek batal batalin
+    ganti pindah hilang rusak baru lahir akta akte kartu keluarga pajak surat izin ijin
+    tanya nanya informasi bantuan bantu pilihan apakah adakah bagaimanakah
+    sekarang nanti tadi baru udah sampai sampe jumpa dadah
+    om swastiastu suksma rahajeng matur nuwun nggih rahayu
+    """)
+_EN_WORDS = _wordset("""
+    i i'm im me my mine you your you're we our us they them he she it it's its
+    the an this that these those there here is are was were be been am do does did don't
+    what whats what's how where when which who why can could would should will shall may might
+    need needs want wants like please pls plz thank thankyou cheers
+    hello hey good morning afternoon evening night goodbye see later
+    yes yeah yep sure nope not never
+    to for of from with at on in into about and or but if so because
+    book booking queue appointment schedule reschedule cancel check status ticket complaint
+    document documents requirement requirements fee fees cost costs price much many open
+    opening hours close closed location address where office counter staff officer human
+    person agent help service services renew renewal apply application get make new lost
+    passport birth certificate card license licence driving tax today tomorrow next week
+    monday tuesday wednesday thursday friday saturday sunday
+    time day date number my mine english speak talk
+    """)
+_ID_SUFFIX = re.compile(r"^[a-z]{3,}(?:nya|kan|lah|kah)$")
+
+
+def detect_language(text: str) -> str | None:
+    """``id`` or ``en`` when the words say so; None when they do not (or tie)."""
+    id_score = en_score = 0
+    for match in _WORD.finditer(text.lower()):
+        word = match.group(0).replace("’", "'")
+        in_id, in_en = word in _ID_WORDS, word in _EN_WORDS
+        if in_id and not in_en:
+            id_score += 1
+        elif in_en and not in_id:
+            en_score += 1
+        elif not in_id and not in_en and _ID_SUFFIX.match(word):
+            id_score += 1  # "syaratnya", "bantulah", "batalkan"
+    if id_score > en_score:
+        return "id"
+    if en_score > id_score:
+        return "en"
+    return None

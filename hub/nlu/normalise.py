@@ -1,0 +1,182 @@
+"""Folding the many spellings of informal Indonesian into one before classifying.
+
+Citizens write "sy mau bikin ktp bsk bisa gk??" and "saya ingin membuat KTP besok,
+bisa tidak?": the classifier should see nearly the same thing. Entity spans are
+replaced by a placeholder of their type, so "biaya paspor" and "biaya skck" teach
+the same pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_SLANG = {
+    "sy": "saya",
+    "sya": "saya",
+    "aq": "saya",
+    "aku": "saya",
+    "gw": "saya",
+    "gue": "saya",
+    "gua": "saya",
+    "sayah": "saya",
+    "km": "kamu",
+    "kmu": "kamu",
+    "lu": "kamu",
+    "lo": "kamu",
+    "gk": "tidak",
+    "ga": "tidak",
+    "gak": "tidak",
+    "ngga": "tidak",
+    "nggak": "tidak",
+    "engga": "tidak",
+    "enggak": "tidak",
+    "g": "tidak",
+    "tdk": "tidak",
+    "tak": "tidak",
+    "kagak": "tidak",
+    "ndak": "tidak",
+    "nda": "tidak",
+    "gx": "tidak",
+    "gak?": "tidak",
+    "bsk": "besok",
+    "besuk": "besok",
+    "bsok": "besok",
+    "dpn": "depan",
+    "brp": "berapa",
+    "brapa": "berapa",
+    "dmn": "dimana",
+    "dmna": "dimana",
+    "utk": "untuk",
+    "untk": "untuk",
+    "yg": "yang",
+    "yng": "yang",
+    "dgn": "dengan",
+    "dg": "dengan",
+    "sdh": "sudah",
+    "udh": "sudah",
+    "udah": "sudah",
+    "dah": "sudah",
+    "blm": "belum",
+    "blum": "belum",
+    "bgt": "banget",
+    "bngt": "banget",
+    "bs": "bisa",
+    "bsa": "bisa",
+    "bisa2": "bisa",
+    "gmn": "bagaimana",
+    "gmna": "bagaimana",
+    "gimana": "bagaimana",
+    "gmana": "bagaimana",
+    "kpn": "kapan",
+    "kapn": "kapan",
+    "jd": "jadi",
+    "jdi": "jadi",
+    "krn": "karena",
+    "krna": "karena",
+    "tp": "tapi",
+    "tpi": "tapi",
+    "hr": "hari",
+    "tgl": "tanggal",
+    "tggl": "tanggal",
+    "jg": "juga",
+    "lg": "lagi",
+    "dr": "dari",
+    "dri": "dari",
+    "sm": "sama",
+    "sma": "sama",
+    "pd": "pada",
+    "org": "orang",
+    "trs": "terus",
+    "trus": "terus",
+    "ngurus": "urus",
+    "ngurusin": "urus",
+    "bikin": "buat",
+    "bkin": "buat",
+    "antri": "antre",
+    "antrian": "antrean",
+    "ngantri": "antre",
+    "mksh": "makasih",
+    "mkasih": "makasih",
+    "makasi": "makasih",
+    "trims": "makasih",
+    "trimakasih": "terimakasih",
+    "thx": "thanks",
+    "tq": "thanks",
+    "ty": "thanks",
+    "thanx": "thanks",
+    "pls": "please",
+    "plz": "please",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "msh": "masih",
+    "masi": "masih",
+    "lbh": "lebih",
+    "aja": "saja",
+    "aj": "saja",
+    "ajah": "saja",
+    "doang": "saja",
+    "cm": "cuma",
+    "cmn": "cuma",
+    "kalo": "kalau",
+    "klo": "kalau",
+    "kl": "kalau",
+    "klu": "kalau",
+    "ok": "oke",
+    "okay": "oke",
+    "okey": "oke",
+    "okee": "oke",
+    "sip": "oke",
+    "siap": "oke",
+    "y": "ya",
+    "iy": "iya",
+    "iyaa": "iya",
+    "yup": "ya",
+    "yoi": "ya",
+    "apa2": "apa",
+    "syarat2": "syarat",
+    "dokumen2": "dokumen",
+    "min": "admin",
+    "mimin": "admin",
+    "adm": "admin",
+    "pak": "bapak",
+    "bu": "ibu",
+    "kak": "kakak",
+    "ka": "kakak",
+    "ditelp": "telepon",
+    "telp": "telepon",
+    "tlp": "telepon",
+    "nmr": "nomor",
+    "lok": "lokasi",
+    "jln": "jalan",
+    "jl": "jalan",
+}
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[?!]")
+_REPEAT = re.compile(r"([a-z])\1{2,}")
+PLACEHOLDER = {
+    "service": "zservicez",
+    "date": "zdatez",
+    "time": "ztimez",
+    "ticket_id": "zticketz",
+    "booking_code": "zbookingz",
+    "phone": "zphonez",
+    "nik": "znikz",
+}
+
+
+def normalise(text: str, spans: Iterable[tuple[int, int, str]] = ()) -> str:
+    """Lower-cased, slang-folded words; ``spans`` (start, end, type) become placeholders."""
+    pieces: list[str] = []
+    cursor = 0
+    for start, end, kind in sorted(spans):
+        if start < cursor:
+            continue
+        pieces.append(text[cursor:start])
+        pieces.append(f" {PLACEHOLDER.get(kind, 'zentityz')} ")
+        cursor = end
+    pieces.append(text[cursor:])
+    lowered = _REPEAT.sub(r"\1", "".join(pieces).lower())
+    words = [_SLANG.get(word, word) for word in _WORD.findall(lowered)]
+    return " ".join(words)

@@ -1,0 +1,74 @@
+"""Putting the NLU together from configuration: catalogue, data, model, engine.
+
+``hub.nlu`` knows nothing of files or settings (it may import only the model);
+this module, like ``hub.app``, is where the pieces meet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import ClientSession
+
+from hub.catalogue import Catalogue, default_catalogue_path, load_catalogue
+from hub.config import Settings
+from hub.nlu import builtin
+from hub.nlu.base import NluEngine
+from hub.nlu.entities import EntityExtractor
+from hub.resources import nlu_data_dir
+
+
+def catalogue_for(settings: Settings) -> Catalogue:
+    path = settings.catalogue.path
+    return load_catalogue(Path(path) if path else default_catalogue_path())
+
+
+def service_names(catalogue: Catalogue) -> dict[str, list[str]]:
+    """What the entity extractor matches a service by: its names and synonyms."""
+    return {
+        service.id: [service.name_id, service.name_en, *service.synonyms]
+        for service in catalogue.services.values()
+    }
+
+
+def data_paths(settings: Settings) -> list[Path]:
+    return [Path(settings.nlu.data_dir) if settings.nlu.data_dir else nlu_data_dir()]
+
+
+def load_builtin_engine(
+    settings: Settings | None = None, *, force_train: bool = False
+) -> tuple[builtin.BuiltinEngine, builtin.SavedModel, bool]:
+    """The built-in engine, training (and saving) its model when needed.
+
+    Returns the engine, its model and whether it was trained just now.
+    """
+    settings = settings or Settings()
+    extractor = EntityExtractor(service_names(catalogue_for(settings)))
+    paths = data_paths(settings)
+    model_path = Path(settings.nlu.model_path)
+    if force_train:
+        model = builtin.train(paths, extractor)
+        builtin.save(model, model_path)
+        trained = True
+    else:
+        model, trained = builtin.load_or_train(paths, model_path, extractor)
+    return builtin.BuiltinEngine(model.classifier, extractor), model, trained
+
+
+def open_engine(
+    settings: Settings, http: ClientSession, on_fallback: Callable[[str], None]
+) -> NluEngine:
+    """The configured engine; a Rasa engine falls back to the built-in one."""
+    engine, _model, _trained = load_builtin_engine(settings)
+    if settings.nlu.engine == "builtin":
+        return engine
+    from hub.nlu.rasa import RasaEngine
+
+    return RasaEngine(
+        settings.nlu.rasa_url,
+        http,
+        settings.nlu.rasa_timeout_seconds,
+        fallback=engine,
+        on_fallback=on_fallback,
+    )
