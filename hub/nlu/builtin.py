@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-from hub.nlu.entities import EntityExtractor
-from hub.nlu.language import detect_language
 
 from hub.nlu import training_data
 from hub.nlu.base import Entity, IntentScore, Parse
 from hub.nlu.classifier import IntentClassifier
+from hub.nlu.entities import EntityExtractor
+from hub.nlu.language import detect_language
 from hub.nlu.normalise import normalise
 
 log = logging.getLogger(__name__)

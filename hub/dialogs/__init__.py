@@ -1,0 +1,1 @@
+"""Conversation flows: understood messages in, replies out."""

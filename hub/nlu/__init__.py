@@ -1,0 +1,1 @@
+"""Understanding citizens: intents, entities and language, built-in or through Rasa."""
