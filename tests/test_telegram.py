@@ -99,11 +99,11 @@ async def stored_inbound(client: Client) -> Any:
 
 
 async def outbox_settled(client: Client, expected: int, timeout: float = 15.0) -> list[Any]:
-    """Wait until ``expected`` outbox rows exist and none is pending any more."""
+    """Wait until ``expected`` outbox rows exist and each is sent or failed for good."""
     async with asyncio.timeout(timeout):
         while True:
             found = await rows(client, sa.select(outbox).order_by(outbox.c.id))
-            if len(found) >= expected and all(r.status != "pending" for r in found):
+            if len(found) >= expected and all(r.status in ("sent", "failed") for r in found):
                 return found
             await asyncio.sleep(0.05)
 
