@@ -1,8 +1,10 @@
 """Assembling one hub process: ``Hub`` holds the parts, ``create_app`` serves them.
 
 Nothing here is global: every test and every ``omnihub`` command builds its own
-``Hub`` from a ``Settings``. Constructors do no I/O; ``start`` connects and
-migrates, ``shutdown`` finishes in-flight work, ``close`` releases connections.
+``Hub`` from a ``Settings``. Constructors only read local files (services.yaml);
+``start`` connects and migrates, ``shutdown`` finishes in-flight work, ``close``
+releases connections, and ``reload_catalogue`` takes an edited services.yaml.
+The REST API (``hub.api``) is mounted here too, on the Hub's ``BookingService``.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from hub import api
+from hub.booking import BookingCalendar, BookingService
+from hub.catalogue import Catalogue
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
 from hub.config import Settings
@@ -22,18 +28,32 @@ from hub.coordination import Coordinator, open_coordinator
 from hub.dialogs.engine import DialogEngine
 from hub.gateway import Gateway, NotAccepting
 from hub.metrics import Metrics
+from hub.model import utcnow
 from hub.outbox import Dispatcher
 from hub.render import Renderer
 from hub.resources import templates_dir
 from hub.store import Database, migrate
 from hub.store import outbox as outbox_store
-from hub.understanding import open_engine
+from hub.understanding import catalogue_for, open_engine, use_service_names
 
 log = logging.getLogger(__name__)
 
 
 class SchemaOutOfDate(Exception):
     """The database needs ``omnihub db upgrade`` before this version can run."""
+
+
+async def prepare_database(db: Database) -> None:
+    """Create the schema in an empty database; refuse to run on an old one."""
+    if await migrate.is_empty(db):
+        await migrate.upgrade(db)
+        log.info("database schema created")
+        return
+    current, head = await migrate.current_revision(db), migrate.head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"database schema is at {current}, this version needs {head}: run `omnihub db upgrade`"
+        )
 
 
 class Hub:
@@ -60,6 +80,16 @@ class Hub:
         for channel in extra_channels:
             self.channels[channel.name] = channel
         self.renderer = Renderer(self.templates, settings.locale.default)
+        # Read now, so a malformed services.yaml stops the start with the place at fault.
+        self.catalogue = catalogue_for(settings)
+        self.bookings = BookingService(
+            self.db,
+            self.catalogue,
+            self._booking_calendar(self.catalogue),
+            settings.booking,
+            clock=utcnow,
+        )
+        self.api_tokens = api.TokenStore(self.db, clock=utcnow)
         self.dispatcher = Dispatcher(
             db=self.db, channels=self.channels, config=settings.outbox, metrics=self.metrics
         )
@@ -67,7 +97,7 @@ class Hub:
             settings=settings,
             db=self.db,
             coordinator=self.coordinator,
-            dialogs=DialogEngine(threshold=settings.nlu.threshold),
+            dialogs=DialogEngine(threshold=settings.nlu.threshold, catalogue=self.catalogue),
             renderer=self.renderer,
             channels=self.channels,
             metrics=self.metrics,
@@ -78,18 +108,15 @@ class Hub:
         self._sweep_task: asyncio.Task[None] | None = None
         self._shut_down = False
 
+    def _booking_calendar(self, catalogue: Catalogue) -> BookingCalendar:
+        """The booking rules for ``catalogue``; CatalogueError on hours it cannot read."""
+        return BookingCalendar(
+            catalogue, self.settings.booking, ZoneInfo(self.settings.server.timezone)
+        )
+
     async def prepare_database(self) -> None:
         """Create the schema in an empty database; refuse to run on an old one."""
-        if await migrate.is_empty(self.db):
-            await migrate.upgrade(self.db)
-            log.info("database schema created")
-            return
-        current, head = await migrate.current_revision(self.db), migrate.head_revision()
-        if current != head:
-            raise SchemaOutOfDate(
-                f"database schema is at {current}, this version needs {head}: "
-                "run `omnihub db upgrade`"
-            )
+        await prepare_database(self.db)
 
     async def start(self, *, dispatch: bool = True) -> None:
         await self.prepare_database()
@@ -108,6 +135,25 @@ class Hub:
         if dispatch:
             self._dispatch_task = asyncio.create_task(self.dispatcher.run())
             self._sweep_task = asyncio.create_task(self._sweep_pending())
+
+    async def reload_catalogue(self) -> Catalogue:
+        """Re-read services.yaml and answer from it from the next message on.
+
+        On ``CatalogueError`` (a broken edit) the catalogue in use stays: the
+        error propagates for the caller to report. The NLU's service names are
+        rebuilt too, so new synonyms are understood without retraining, and the
+        booking rules (hours, quotas) follow the new catalogue.
+        """
+        catalogue = await asyncio.to_thread(catalogue_for, self.settings)
+        calendar = await asyncio.to_thread(self._booking_calendar, catalogue)
+        if self.gateway.nlu is not None:
+            await asyncio.to_thread(use_service_names, self.gateway.nlu, catalogue)
+        self.gateway.dialogs.use_catalogue(catalogue)
+        self.bookings.catalogue = catalogue
+        self.bookings.calendar = calendar
+        self.catalogue = catalogue
+        log.info("catalogue reloaded", extra={"services": len(catalogue.services)})
+        return catalogue
 
     def _count_nlu_fallback(self, reason: str) -> None:
         self.metrics.nlu_fallbacks.labels(reason).inc()
@@ -192,10 +238,13 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, *, extra_channels: Sequence[Channel] = ()) -> web.Application:
-    """The aiohttp application: channel routes, health and metrics, tied to one Hub."""
+    """The aiohttp application: channel routes, REST API, health and metrics, tied to one Hub."""
     hub = Hub(settings, extra_channels=extra_channels)
-    app = web.Application(middlewares=[errors_middleware], client_max_size=1024**2)
+    app = web.Application(
+        middlewares=[errors_middleware, *api.MIDDLEWARES], client_max_size=1024**2
+    )
     app[HUB] = hub
+    api.setup_api(app, api.ApiContext(bookings=hub.bookings, tokens=hub.api_tokens))
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await hub.start()

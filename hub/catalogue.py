@@ -7,11 +7,14 @@ not later in a conversation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+_QUEUE_PREFIX = re.compile(r"[A-Z]{1,2}")
 
 
 class CatalogueError(ValueError):
@@ -23,6 +26,8 @@ class Agency:
     id: str
     name: str
     in_mpp_badung: str = ""
+    short: str = ""
+    """What citizens call it ("Disdukcapil"); the full ``name`` is too long for a list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,11 @@ class Service:
     completion_time: str = ""
     sources: list[str] = field(default_factory=list)
     source_notes: str = ""
+    queue_prefix: str = ""
+    """The letter of this service's queue numbers ("A" in "A-012"); unique per service."""
+    short_id: str = ""
+    short_en: str = ""
+    """Names short enough for a button or an SMS menu; empty means use the full name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +62,14 @@ class Catalogue:
 
     def get(self, service_id: str) -> Service | None:
         return self.services.get(service_id)
+
+    def popular(self, limit: int) -> list[Service]:
+        """The services offered first when a citizen has not named one.
+
+        ``mall.popular_services`` in services.yaml, else the catalogue's order.
+        """
+        ids = self.mall.get("popular_services") or list(self.services)
+        return [self.services[i] for i in ids if i in self.services][:limit]
 
     def synonyms(self) -> dict[str, list[str]]:
         """Service id -> every name a citizen may use: what ``hub.nlu`` matches."""
@@ -83,10 +101,18 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     if not isinstance(raw_services, list) or not raw_services:
         raise CatalogueError(f"{path}: 'services' must be a non-empty list")
     services: dict[str, Service] = {}
+    prefixes: dict[str, str] = {}
     for index, raw in enumerate(raw_services):
         service = _service(path, index, raw)
         if service.id in services:
             raise CatalogueError(f"{path}: service {service.id!r} is listed twice")
+        if service.queue_prefix:
+            other = prefixes.setdefault(service.queue_prefix, service.id)
+            if other != service.id:
+                raise CatalogueError(
+                    f"{path}: service {service.id!r}: queue_prefix "
+                    f"{service.queue_prefix!r} is already used by {other!r}"
+                )
         if service.agency not in agencies:
             raise CatalogueError(
                 f"{path}: service {service.id!r}: unknown agency {service.agency!r}"
@@ -96,12 +122,32 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     holidays = (document.get("holidays_2026_bali") or {}).get("dates") or []
     if not isinstance(mall, dict) or not isinstance(holidays, list):
         raise CatalogueError(f"{path}: 'mall' must be a mapping, holiday 'dates' a list")
+    popular = mall.get("popular_services", [])
+    if not isinstance(popular, list) or not all(p in services for p in popular):
+        raise CatalogueError(f"{path}: mall 'popular_services' must list known service ids")
     return Catalogue(
         services=services,
         agencies=agencies,
         mall=mall,
         holidays=[h for h in holidays if isinstance(h, dict)],
     )
+
+
+# Research notes in the data ("(placeholder: A1-A4)", "(typical, unverified)") are for the
+# people who maintain services.yaml, not for citizens: they are dropped when the file is read.
+_NOTES = (
+    re.compile(r"\s*:\s*typical, unverified", re.IGNORECASE),
+    re.compile(r"\s*\((?:placeholder|typical|unverified)\b[^()]*\)", re.IGNORECASE),
+    re.compile(r"\s*\([^()]*\bunverified\)", re.IGNORECASE),
+    re.compile(r"\s*;\s*Badung unverified", re.IGNORECASE),
+)
+
+
+def citizen_text(value: str) -> str:
+    """``value`` without the maintainers' research notes."""
+    for pattern in _NOTES:
+        value = pattern.sub("", value)
+    return value.strip()
 
 
 def _agencies(path: Path, raw: object) -> dict[str, Agency]:
@@ -111,7 +157,12 @@ def _agencies(path: Path, raw: object) -> dict[str, Agency]:
     for slug, value in raw.items():
         if not isinstance(value, dict) or not isinstance(value.get("name"), str):
             raise CatalogueError(f"{path}: agency {slug!r} needs a 'name'")
-        agencies[str(slug)] = Agency(str(slug), value["name"], str(value.get("in_mpp_badung", "")))
+        agencies[str(slug)] = Agency(
+            str(slug),
+            citizen_text(value["name"]),
+            str(value.get("in_mpp_badung", "")),
+            short=str(value.get("short", "")),
+        )
     return agencies
 
 
@@ -149,19 +200,25 @@ def _service(path: Path, index: int, raw: object) -> Service:
     hours = raw.get("hours")
     if not isinstance(hours, dict) or not hours:
         raise CatalogueError(f"{where}: 'hours' must be a mapping of days to hours")
+    prefix = raw.get("queue_prefix", "")
+    if not isinstance(prefix, str) or (prefix and not _QUEUE_PREFIX.fullmatch(prefix)):
+        raise CatalogueError(f"{where}: 'queue_prefix' must be one or two capital letters")
     return Service(
         id=text("id"),
         name_id=text("name_id"),
         name_en=text("name_en"),
         agency=text("agency"),
-        counter=text("counter"),
-        requirements=strings("requirements", required=True),
-        fee=text("fee"),
+        counter=citizen_text(text("counter")),
+        requirements=[citizen_text(r) for r in strings("requirements", required=True)],
+        fee=citizen_text(text("fee")),
         duration_minutes=number("duration_minutes"),
         daily_quota=number("daily_quota"),
         hours={str(k): str(v) for k, v in hours.items()},
         synonyms=strings("synonyms", required=True),
-        completion_time=str(raw.get("completion_time", "")),
+        completion_time=citizen_text(str(raw.get("completion_time", ""))),
         sources=strings("source", required=False),
         source_notes=str(raw.get("source_notes", "")).strip(),
+        queue_prefix=prefix,
+        short_id=str(raw.get("short_id", "")),
+        short_en=str(raw.get("short_en", "")),
     )

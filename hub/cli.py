@@ -17,8 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub import cli_nlu
-from hub.app import Hub, SchemaOutOfDate, create_app
+from hub import cli_nlu, cli_token
+from hub.app import HUB, Hub, SchemaOutOfDate, create_app
+from hub.catalogue import CatalogueError
 from hub.channels.cli import CliChannel
 from hub.config import ConfigError, ServerConfig, Settings, load_config
 from hub.logs import configure_logging
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("current", help="print the schema revision of the database")
 
     cli_nlu.add_commands(sub)
+    cli_token.add_commands(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -124,6 +126,14 @@ async def _serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    reloads: set[asyncio.Task[None]] = set()
+
+    def on_sighup() -> None:
+        task = asyncio.create_task(_reload_catalogue(app[HUB]))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_sighup)
     try:
         site = web.TCPSite(runner, settings.server.host, settings.server.port)
         await site.start()
@@ -133,8 +143,19 @@ async def _serve(settings: Settings) -> None:
         await stop.wait()
         log.info("omnihub stopping: finishing in-flight messages")
     finally:
+        loop.remove_signal_handler(signal.SIGHUP)
         # Stops accepting, lets handlers and the pipeline finish, then closes everything.
         await runner.cleanup()
+
+
+async def _reload_catalogue(hub: Hub) -> None:
+    """SIGHUP: take an edited services.yaml; a broken edit keeps the one in use."""
+    try:
+        await hub.reload_catalogue()
+    except CatalogueError as error:
+        log.warning("catalogue not reloaded, keeping the one in use: %s", error)
+    except Exception:
+        log.exception("catalogue not reloaded, keeping the one in use")
 
 
 async def _chat(settings: Settings, address: str) -> None:
@@ -234,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in ("chat", "db", "config", "telegram", "nlu")
+    quiet = args.command in ("chat", "db", "config", "telegram", "nlu", "token")
     configure_logging("WARNING" if quiet else settings.logging.level)
     try:
         if args.command == "serve":
@@ -249,7 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_telegram_set_webhook(settings))
         elif args.command == "nlu":
             return cli_nlu.run(args, settings)
-    except SchemaOutOfDate as exc:
+        elif args.command == "token":
+            return cli_token.run(args, settings)
+    except (SchemaOutOfDate, CatalogueError) as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

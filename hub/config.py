@@ -7,15 +7,20 @@ raises :class:`ConfigError` whose message is one line naming the key.
 
 from __future__ import annotations
 
+import itertools
+import re
 import zoneinfo
+from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
@@ -209,6 +214,85 @@ class PipelineConfig(_Section):
     """How often messages left pending by an outage are processed again."""
 
 
+_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+def _clock_time(value: object) -> time:
+    """``"HH:MM"`` only: unquoted YAML ``11:00`` is the number 660, never a time."""
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not (match := _HHMM.fullmatch(value.strip())):
+        raise ValueError('must be a time "HH:MM" in quotes, e.g. "11:00"')
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock_time),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+]
+"""A WITA wall-clock time written ``"HH:MM"`` in the file and printed the same way."""
+
+
+class BookingSession(_Section):
+    """One queue session of the day; it exists on a day only within the service's hours."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    start: ClockTime
+    end: ClockTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BookingSession:
+        if self.end <= self.start:
+            raise ValueError(f"session {self.name!r}: end must be after start")
+        return self
+
+
+class BookingClosure(_Section):
+    """A day the mall is closed that no holiday list knows (cuti bersama, a ceremony)."""
+
+    date: date
+    name: str = Field(min_length=1)
+
+
+def _default_sessions() -> list[BookingSession]:
+    return [
+        BookingSession(name="pagi", start=time(8), end=time(10)),
+        BookingSession(name="siang", start=time(10), end=time(12)),
+        BookingSession(name="sore", start=time(13), end=time(15)),
+    ]
+
+
+class BookingConfig(_Section):
+    horizon_days: int = Field(default=14, ge=0, le=366)
+    """How many days ahead a citizen may book (today + horizon_days is the last)."""
+    same_day_cutoff: ClockTime = time(11)
+    """From this WITA time on, today is no longer bookable."""
+    sessions: list[BookingSession] = Field(default_factory=_default_sessions, min_length=1)
+    closures: list[BookingClosure] = []
+    holiday_statuses_closed: list[str] = ["libur nasional", "cuti bersama", "libur fakultatif"]
+    """services.yaml ``holidays_2026_bali`` statuses (matched as prefixes) that close the mall."""
+    holiday_categories: list[Literal["public", "government"]] = ["public", "government"]
+    """``holidays`` package categories for Indonesia: government = cuti bersama."""
+
+    @field_validator("sessions")
+    @classmethod
+    def _distinct_sessions(cls, value: list[BookingSession]) -> list[BookingSession]:
+        names = [s.name for s in value]
+        if len(set(names)) != len(names):
+            raise ValueError("session names must be unique")
+        ordered = sorted(value, key=lambda s: s.start)
+        for before, after in itertools.pairwise(ordered):
+            if after.start < before.end:
+                raise ValueError(f"sessions {before.name!r} and {after.name!r} overlap")
+        return ordered
+
+    @field_validator("holiday_statuses_closed")
+    @classmethod
+    def _lowercase_statuses(cls, value: list[str]) -> list[str]:
+        return [v.strip().lower() for v in value if v.strip()]
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -232,6 +316,7 @@ class Settings(BaseSettings):
     pipeline: PipelineConfig = PipelineConfig()
     nlu: NluConfig = NluConfig()
     catalogue: CatalogueConfig = CatalogueConfig()
+    booking: BookingConfig = BookingConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod

@@ -32,6 +32,22 @@ def service_names(catalogue: Catalogue) -> dict[str, list[str]]:
     }
 
 
+def use_service_names(engine: NluEngine, catalogue: Catalogue) -> bool:
+    """Swap the built-in engine's entity extractor for one with ``catalogue``'s names.
+
+    Works for the built-in engine and for Rasa's built-in fallback (which resolves
+    the entities); the intent model stays, as it sees services only as a type.
+    Returns False when there is no built-in engine to update.
+    """
+    while not isinstance(engine, builtin.BuiltinEngine):
+        fallback = getattr(engine, "fallback", None)
+        if fallback is None:
+            return False
+        engine = fallback
+    engine.extractor = EntityExtractor(service_names(catalogue))
+    return True
+
+
 def data_paths(settings: Settings) -> list[Path]:
     return [Path(settings.nlu.data_dir) if settings.nlu.data_dir else nlu_data_dir()]
 

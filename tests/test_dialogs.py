@@ -50,7 +50,10 @@ def engine() -> DialogEngine:
         ("goodbye", ["goodbye"]),
         ("out_of_scope", ["fallback", "menu"]),
         ("inform", ["fallback", "menu"]),
-        ("ask_requirements", ["not_ready", "menu"]),
+        ("ask_requirements", ["ask_which_service"]),
+        ("ask_hours", ["info_mall_hours"]),
+        ("ask_location", ["info_mall_location"]),
+        ("ask_service_info", ["info_offer"]),
         ("cancel_booking", ["not_ready", "menu"]),
         ("give_appreciation", ["not_ready", "menu"]),
     ],
@@ -87,7 +90,7 @@ def test_low_confidence_asks_between_the_two_likeliest(engine: DialogEngine) -> 
 
 def test_confident_enough_does_not_ask(engine: DialogEngine) -> None:
     parse = understood("ask_fee", 0.41, ranking=(("ask_fee", 0.41), ("ask_requirements", 0.4)))
-    assert templates(engine.handle(turn(parse), {}, "id")) == ["not_ready", "menu"]
+    assert templates(engine.handle(turn(parse), {}, "id")) == ["ask_which_service"]
 
 
 def test_implausible_second_reading_is_not_offered(engine: DialogEngine) -> None:

@@ -8,9 +8,11 @@ from typing import Any
 import jinja2
 import pytest
 
+from hub.catalogue import load_catalogue
 from hub.channels.base import Capabilities
 from hub.channels.sms_text import encoding, is_gsm7, segments, to_gsm7
 from hub.dialogs.engine import MENU_INTENTS
+from hub.dialogs.info import INFO_INTENTS, InfoFlow
 from hub.model import AddressKind, Choice, Reply
 from hub.render import Renderer
 from hub.resources import templates_dir
@@ -107,6 +109,20 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "not_ready": [{"feature": f} for f in (*MENU_INTENTS, "something_else")],
 }
 """Plausible contexts per template key; keys not listed render with an empty context."""
+
+
+def _info_contexts() -> dict[str, list[dict[str, Any]]]:
+    """The contexts the information flow really builds, with and without a service."""
+    flow = InfoFlow(load_catalogue())
+    found: dict[str, list[dict[str, Any]]] = {}
+    for intent in INFO_INTENTS:
+        for service in (flow.catalogue.get("paspor"), flow.catalogue.get("skck"), None):
+            for reply in flow.answer(intent, service, {}, "id"):
+                found.setdefault(reply.template, []).append(dict(reply.context))
+    return found
+
+
+CONTEXTS.update(_info_contexts())
 
 
 def _reply_keys(root: Path) -> set[str]:

@@ -4,25 +4,26 @@ The engine is pure (no I/O): the gateway understands the message first (NLU),
 loads the conversation's state, calls :meth:`DialogEngine.handle` and stores what
 comes back in the same transaction. It chooses by intent; when the NLU is unsure
 it asks which of the two likeliest intents was meant instead of guessing.
+
+Service information is answered by :mod:`hub.dialogs.info` from the catalogue;
+the booking and CARE flows are not built yet and say so.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.catalogue import Catalogue, load_catalogue
+from hub.dialogs.info import INFO_INTENTS, InfoFlow
 from hub.model import Choice, Reply
-from hub.nlu.base import IntentScore, Parse
+from hub.nlu.base import ENTITY_TYPES, Entity, IntentScore, Parse
 
 MENU_INTENTS = ("ask_service_info", "book_queue", "file_complaint", "talk_to_human")
 """What the menu offers, in order; each is an intent name the NLU also produces."""
 
 FEATURE_OF = {
-    "ask_service_info": "ask_service_info",
-    "ask_requirements": "ask_service_info",
-    "ask_hours": "ask_service_info",
-    "ask_location": "ask_service_info",
-    "ask_fee": "ask_service_info",
     "book_queue": "book_queue",
     "check_booking": "book_queue",
     "reschedule_booking": "book_queue",
@@ -61,13 +62,22 @@ class Outcome:
 
 
 class DialogEngine:
-    def __init__(self, threshold: float = 0.4) -> None:
+    def __init__(self, threshold: float = 0.4, catalogue: Catalogue | None = None) -> None:
+        """``catalogue`` defaults to the shipped services.yaml (handy in tests)."""
         self.threshold = threshold
+        self.info = InfoFlow(catalogue if catalogue is not None else load_catalogue())
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.info.catalogue
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        """Answer from ``catalogue`` from the next message on (a reload; no restart)."""
+        self.info = InfoFlow(catalogue)
 
     def understand(self, turn: Turn) -> Parse:
         if turn.choice_payload and turn.choice_payload.startswith("/"):
-            chosen = IntentScore(turn.choice_payload[1:], 1.0)
-            return Parse(text=turn.text, intent=chosen, ranking=(chosen,), engine="choice")
+            return read_payload(turn.choice_payload, turn.text)
         if turn.parse is not None:
             return turn.parse
         return Parse(text=turn.text, intent=IntentScore("out_of_scope", 0.0))
@@ -80,10 +90,16 @@ class DialogEngine:
             locale = turn.default_locale
         new_state = dict(state)
         new_state["turns"] = int(state.get("turns", 0)) + 1
-        replies = self._respond(understanding, new_state)
+        replies = self._respond(understanding, new_state, locale)
         return Outcome(replies=replies, state=new_state, locale=locale, understanding=understanding)
 
-    def _respond(self, understanding: Parse, state: dict[str, Any]) -> list[Reply]:
+    def _respond(self, understanding: Parse, state: dict[str, Any], locale: str) -> list[Reply]:
+        info = self.info  # one catalogue for the whole turn, even if a reload swaps it
+        # Before the confidence check: a bare "paspor" answering "which service?"
+        # is rarely classified with confidence, yet it is a clear answer.
+        resumed = info.resume(understanding, state, locale)
+        if resumed is not None:
+            return resumed
         intent = understanding.intent
         if intent.confidence < self.threshold:
             # Offer only plausible readings; a shot in the dark gets the menu instead.
@@ -105,6 +121,8 @@ class DialogEngine:
             return [Reply("thanks")]
         if name == "goodbye":
             return [Reply("goodbye")]
+        if name in INFO_INTENTS:
+            return info.answer(name, info.service_in(understanding), state, locale)
         if name in FEATURE_OF:
             # Until the flows of the booking and CARE issues land, say so plainly.
             return [Reply("not_ready", {"feature": FEATURE_OF[name]}), _menu()]
@@ -113,6 +131,33 @@ class DialogEngine:
     def _fallback(self, state: dict[str, Any]) -> list[Reply]:
         state["fallbacks"] = int(state.get("fallbacks", 0)) + 1
         return [Reply("fallback", {"repeated": state["fallbacks"] > 1}), _menu()]
+
+
+def read_payload(payload: str, text: str = "") -> Parse:
+    """A chosen payload in Rasa's style, ``/intent`` or ``/intent{"service": "paspor"}``.
+
+    The JSON after the intent name carries entities; invalid JSON, or values that
+    are not plain strings or numbers, leave just the intent.
+    """
+    name, brace, rest = payload[1:].partition("{")
+    entities: list[Entity] = []
+    if brace:
+        try:
+            values = json.loads(brace + rest)
+        except ValueError:
+            values = {}
+        if isinstance(values, dict):
+            entities = [
+                Entity(type=key, value=str(value), text="", start=0, end=0)
+                for key, value in values.items()
+                if key in ENTITY_TYPES
+                and isinstance(value, str | int)
+                and not isinstance(value, bool)
+            ]
+    chosen = IntentScore(name.strip(), 1.0)
+    return Parse(
+        text=text, intent=chosen, ranking=(chosen,), entities=tuple(entities), engine="choice"
+    )
 
 
 def _menu() -> Reply:

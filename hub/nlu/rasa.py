@@ -163,6 +163,11 @@ class RasaEngine:
         self._fallback = fallback
         self._on_fallback = on_fallback
 
+    @property
+    def fallback(self) -> NluEngine:
+        """The engine that answers when Rasa cannot and resolves the entities."""
+        return self._fallback
+
     async def parse(self, text: str, *, today: date) -> Parse:
         own = await self._fallback.parse(text, today=today)
         try:

@@ -161,3 +161,78 @@ outbox = sa.Table(
     sa.Index("ix_outbox_status_due", "status", "next_attempt_at"),
     sa.Index("ix_outbox_conversation", "conversation_id", "id"),
 )
+
+# --- queue booking -------------------------------------------------------------------------
+# The guarantees live in the schema, so no race between hub processes can break them:
+# one active booking per contact, service and day (a partial unique index), and never more
+# places taken than a session holds (a CHECK under the conditional UPDATE that takes one).
+
+bookings = sa.Table(
+    "bookings",
+    metadata,
+    _pk(),
+    sa.Column("code", sa.String(16), nullable=False, unique=True),
+    sa.Column("contact_id", sa.BigInteger, sa.ForeignKey("contacts.id"), nullable=False),
+    sa.Column("conversation_id", sa.BigInteger, sa.ForeignKey("conversations.id"), nullable=True),
+    sa.Column("service_id", sa.String(64), nullable=False),
+    # The WITA calendar day of the visit.
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("session", sa.String(32), nullable=False),
+    sa.Column("queue_number", sa.Integer, nullable=False),
+    sa.Column("queue_label", sa.String(16), nullable=False),
+    sa.Column("counter", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("checked_in_at", UTCDateTime(), nullable=True),
+    sa.Column("cancelled_at", UTCDateTime(), nullable=True),
+    sa.Index(
+        "uq_bookings_active_per_day",
+        "contact_id",
+        "service_id",
+        "day",
+        unique=True,
+        sqlite_where=sa.text("status IN ('booked', 'checked_in')"),
+        postgresql_where=sa.text("status IN ('booked', 'checked_in')"),
+    ),
+    sa.Index("ix_bookings_day_service", "day", "service_id", "status"),
+    sa.Index("ix_bookings_contact", "contact_id", "status"),
+)
+
+booking_slots = sa.Table(
+    "booking_slots",
+    metadata,
+    sa.Column("service_id", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("session", sa.String(32), nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("taken", sa.Integer, nullable=False, server_default="0"),
+    sa.PrimaryKeyConstraint("service_id", "day", "session"),
+    sa.CheckConstraint("taken <= capacity", name="taken_within_capacity"),
+    sa.CheckConstraint("taken >= 0", name="taken_not_negative"),
+)
+
+queue_counters = sa.Table(
+    "queue_counters",
+    metadata,
+    sa.Column("service_id", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("last_number", sa.Integer, nullable=False, server_default="0"),
+    sa.PrimaryKeyConstraint("service_id", "day"),
+)
+
+# --- REST API ------------------------------------------------------------------------------
+# Bearer tokens of the mall's own systems (queue display, kiosk). Only a SHA-256 of each
+# token is kept; a revoked token keeps its row, so its name stays in the history.
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _pk(),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+)

@@ -1,0 +1,74 @@
+"""``omnihub token create|list|revoke``: bearer tokens for the REST API.
+
+A token is printed once, as the last line of ``create``, so a script can take it
+with ``tail -n 1``; only its hash is stored, so a lost token is revoked and replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+
+from hub.api.tokens import TokenError, TokenStore
+from hub.app import prepare_database
+from hub.config import Settings
+from hub.model import utcnow
+from hub.store import Database
+from hub.store.api_tokens import ApiTokenRecord
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    token = sub.add_parser("token", help="REST API tokens: create, list, revoke")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="make a token and print it once")
+    create.add_argument("name", help="who uses it, e.g. queue-display or kiosk-lobby")
+    token_sub.add_parser("list", help="names, created, last used, revoked (never the tokens)")
+    revoke = token_sub.add_parser("revoke", help="stop a token from working, at once")
+    revoke.add_argument("name")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_run(args, settings))
+
+
+def _when(value: datetime | None) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    db = Database.open(settings.storage.url)
+    try:
+        await prepare_database(db)
+        tokens = TokenStore(db, utcnow)
+        try:
+            if args.token_command == "create":
+                new = await tokens.create(args.name)
+                print(f"token {new.record.name!r} created. It will not be shown again:")
+                print(new.token)
+            elif args.token_command == "revoke":
+                await tokens.revoke(args.name)
+                print(f"token {args.name!r} revoked")
+            else:
+                _print_list(await tokens.list_all())
+        except TokenError as exc:
+            print(f"omnihub: {exc}", file=sys.stderr)
+            return 2
+    finally:
+        await db.close()
+    return 0
+
+
+def _print_list(records: list[ApiTokenRecord]) -> None:
+    if not records:
+        print("no API tokens yet: omnihub token create NAME")
+        return
+    rows = [("NAME", "CREATED", "LAST USED", "REVOKED")]
+    rows += [
+        (r.name, _when(r.created_at), _when(r.last_used_at), _when(r.revoked_at)) for r in records
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
+        print("  ".join([*cells, row[3]]))

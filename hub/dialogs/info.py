@@ -1,0 +1,285 @@
+"""Service information: requirements, fees, hours and where to go, from the catalogue.
+
+Every fact comes from services.yaml (through :class:`hub.catalogue.Catalogue`), so
+an officer edits that file and reloads instead of waiting for a release. The flow
+only picks facts and a template; the wording lives in ``templates/replies``.
+
+Without a named service, the mall itself answers hours and location, "what is
+there" lists the agencies, and requirements or fees ask which service was meant:
+the question is remembered in the dialog state (``awaiting``) so that the next
+message naming a service ("paspor") completes it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from hub.catalogue import Catalogue, Service
+from hub.model import Choice, Reply
+from hub.nlu.base import Parse
+
+INFO_INTENTS = ("ask_service_info", "ask_requirements", "ask_fee", "ask_hours", "ask_location")
+"""The intents this flow answers."""
+
+AWAITING = "awaiting"
+"""Dialog-state key of a question waiting for its service: ``{"intent", "slot"}``."""
+
+MAX_SERVICE_CHOICES = 8
+"""Telegram shows at most 8 buttons here; an SMS menu of 8 short names is ~2 segments."""
+
+SWITCH_CONFIDENCE = 0.8
+"""How sure the NLU must be that a reply to "which service?" asks something else instead."""
+
+TEMPLATE_OF = {
+    "ask_service_info": "info_service",
+    "ask_requirements": "info_requirements",
+    "ask_fee": "info_fee",
+    "ask_hours": "info_hours",
+    "ask_location": "info_location",
+}
+
+SHORTCUTS = {
+    "ask_service_info": ("ask_requirements", "ask_location"),
+    "ask_requirements": ("ask_fee", "ask_location"),
+    "ask_fee": ("ask_requirements", "ask_location"),
+    "ask_hours": ("ask_requirements", "ask_location"),
+    "ask_location": ("ask_requirements", "ask_hours"),
+}
+"""After an answer, the two other questions most likely to follow about the same service.
+
+Three choices in all, so WhatsApp shows reply buttons rather than a list."""
+
+DAY_ORDER = ("mon_fri", "mon_thu", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+COVERS = {
+    "mon_fri": {"mon", "tue", "wed", "thu", "fri"},
+    "mon_thu": {"mon", "tue", "wed", "thu"},
+}
+"""Days a grouped key of an ``hours`` mapping stands for; any other key stands for itself."""
+
+NOT_DAYS = frozenset({"timezone", "source", "note", "notes"})
+"""Keys of the mall's ``default_hours`` that are not opening hours."""
+
+BRIEF_LENGTH = 55
+"""Requirements longer than this lose their remarks in brackets in the brief (SMS) list."""
+
+_REMARK = re.compile(r"\s*\([^()]*\)")
+
+
+def payload(intent: str, service_id: str | None = None) -> str:
+    """A choice payload in Rasa's style: ``/ask_fee{"service": "paspor"}``."""
+    if service_id is None:
+        return f"/{intent}"
+    return f"/{intent}{json.dumps({'service': service_id})}"
+
+
+def opening_hours(own: Mapping[str, Any], default: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Opening hours as ordered lines for a template.
+
+    A service's own hours win; days it does not mention (Sunday, usually) come
+    from the mall's default hours, so a missing day never reads as "open".
+    A closed Saturday and Sunday become one ``sat_sun`` line.
+    """
+    days = {str(k): str(v) for k, v in own.items() if str(k) not in NOT_DAYS}
+    covered = set().union(*(COVERS.get(k, {k}) for k in days))
+    for key, value in default.items():
+        key = str(key)
+        if key not in NOT_DAYS and not COVERS.get(key, {key}) & covered:
+            days[key] = str(value)
+            covered |= COVERS.get(key, {key})
+    order = {key: index for index, key in enumerate(DAY_ORDER)}
+    lines = [_hours_line(key, value) for key, value in days.items()]
+    lines.sort(key=lambda line: order.get(line["days"], len(order)))
+    weekend = [line for line in lines if line["days"] in ("sat", "sun")]
+    if len(weekend) == 2 and all(line["closed"] and not line["note"] for line in weekend):
+        lines = [line for line in lines if line not in weekend]
+        lines.append({"days": "sat_sun", "hours": "", "closed": True, "note": ""})
+    return lines
+
+
+def _hours_line(key: str, value: str) -> dict[str, Any]:
+    text = value.strip()
+    lowered = text.lower()
+    for word in ("closed", "tutup", "libur"):
+        if lowered.startswith(word):
+            note = text[len(word) :].strip().strip("()").strip()
+            return {"days": key, "hours": "", "closed": True, "note": note}
+    return {"days": key, "hours": text, "closed": False, "note": ""}
+
+
+class InfoFlow:
+    """Answers the five information intents from one catalogue (swapped on reload)."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+
+    def service_in(self, understanding: Parse) -> Service | None:
+        """The first service the message names that the catalogue knows."""
+        for entity in understanding.entities:
+            if entity.type == "service":
+                found = self.catalogue.get(entity.value)
+                if found is not None:
+                    return found
+        return None
+
+    def resume(
+        self, understanding: Parse, state: dict[str, Any], locale: str
+    ) -> list[Reply] | None:
+        """Complete a pending "which service?" question, or clear it and return None.
+
+        Any message naming a service completes it, whatever its intent: a bare
+        "paspor" is often not classified as a question at all. Two exceptions:
+        a pressed button says exactly what it means, and a confident different
+        question about the service ("syarat paspor" while asked about fees) wins.
+        """
+        awaiting = state.get(AWAITING)
+        if not isinstance(awaiting, dict) or awaiting.get("intent") not in INFO_INTENTS:
+            return None
+        del state[AWAITING]
+        service = self.service_in(understanding)
+        if service is None or understanding.engine == "choice":
+            return None
+        intent = str(awaiting["intent"])
+        asked = understanding.intent
+        if (
+            asked.name in INFO_INTENTS
+            and asked.name != "ask_service_info"
+            and asked.confidence >= SWITCH_CONFIDENCE
+        ):
+            intent = asked.name
+        return self.answer(intent, service, state, locale)
+
+    def answer(
+        self, intent: str, service: Service | None, state: dict[str, Any], locale: str
+    ) -> list[Reply]:
+        """The reply to one information intent, with the next steps as choices."""
+        if service is not None:
+            return [self._about(intent, service, locale)]
+        if intent == "ask_hours":
+            return [self._mall_hours(locale)]
+        if intent == "ask_location":
+            return [self._mall_location(locale)]
+        state[AWAITING] = {"intent": intent, "slot": "service"}
+        if intent == "ask_service_info":
+            return [self._offer(locale)]
+        return [
+            Reply(
+                "ask_which_service",
+                {"intent": intent, "examples": self._examples(locale)},
+                choices=self._service_choices(intent, locale),
+            )
+        ]
+
+    def _about(self, intent: str, service: Service, locale: str) -> Reply:
+        choices = [Choice("@intent.book_queue", payload("book_queue", service.id))]
+        choices += [
+            Choice(f"@intent.{other}", payload(other, service.id)) for other in SHORTCUTS[intent]
+        ]
+        context = {"service": self._service(service, locale), "mall": self._mall(locale)}
+        return Reply(TEMPLATE_OF[intent], context, choices=tuple(choices))
+
+    def _mall_hours(self, locale: str) -> Reply:
+        return Reply(
+            "info_mall_hours",
+            {"mall": self._mall(locale)},
+            choices=(
+                Choice("@intent.book_queue", payload("book_queue")),
+                Choice("@intent.ask_location", payload("ask_location")),
+                Choice("@intent.ask_service_info", payload("ask_service_info")),
+            ),
+        )
+
+    def _mall_location(self, locale: str) -> Reply:
+        return Reply(
+            "info_mall_location",
+            {"mall": self._mall(locale)},
+            choices=(
+                Choice("@intent.book_queue", payload("book_queue")),
+                Choice("@intent.ask_hours", payload("ask_hours")),
+                Choice("@intent.ask_service_info", payload("ask_service_info")),
+            ),
+        )
+
+    def _offer(self, locale: str) -> Reply:
+        agencies: list[str] = []
+        for service in self.catalogue.services.values():
+            agency = self.catalogue.agencies.get(service.agency)
+            name = (agency.short or agency.name) if agency is not None else service.agency
+            if name not in agencies:
+                agencies.append(name)
+        return Reply(
+            "info_offer",
+            {
+                "mall": self._mall(locale),
+                "agencies": agencies,
+                "examples": self._examples(locale),
+            },
+            choices=self._service_choices("ask_service_info", locale),
+        )
+
+    def _service_choices(self, intent: str, locale: str) -> tuple[Choice, ...]:
+        return tuple(
+            Choice(_short(service, locale), payload(intent, service.id))
+            for service in self.catalogue.popular(MAX_SERVICE_CHOICES)
+        )
+
+    def _examples(self, locale: str) -> list[str]:
+        """Names to type, as citizens write them ("ktp", "kk"), unlike the buttons' names."""
+        popular = self.catalogue.popular(3)
+        if locale == "en":
+            return [_short(s, locale) for s in popular]
+        return [s.synonyms[0] if s.synonyms else _short(s, locale) for s in popular]
+
+    def _service(self, service: Service, locale: str) -> dict[str, Any]:
+        agency = self.catalogue.agencies.get(service.agency)
+        english = locale == "en"
+        return {
+            "id": service.id,
+            "name": service.name_en if english else service.name_id,
+            "short": _short(service, locale),
+            "agency": agency.name if agency is not None else service.agency,
+            "counter": service.counter,
+            "requirements": list(service.requirements),
+            "requirements_brief": [_brief(item) for item in service.requirements],
+            "fee": service.fee,
+            "duration_minutes": service.duration_minutes,
+            "completion_time": service.completion_time,
+            "hours": opening_hours(service.hours, self._default_hours()),
+        }
+
+    def _default_hours(self) -> Mapping[str, Any]:
+        hours = self.catalogue.mall.get("default_hours")
+        return hours if isinstance(hours, Mapping) else {}
+
+    def _mall(self, locale: str) -> dict[str, Any]:
+        mall = self.catalogue.mall
+        english = locale == "en"
+        location = mall.get("location")
+        parking = mall.get("parking")
+        parking_text = ""
+        if isinstance(parking, Mapping):
+            parking_text = str(parking.get("text_en" if english else "text_id") or "")
+        default = self._default_hours()
+        return {
+            "name": str(mall.get("name_en" if english else "name_id") or ""),
+            "address": str(location.get("text", "")) if isinstance(location, Mapping) else "",
+            "parking": parking_text.strip(),
+            "hours": opening_hours({}, default),
+            "timezone": str(default.get("timezone") or "WITA"),
+        }
+
+
+def _brief(requirement: str) -> str:
+    """A long requirement without its remarks in brackets: an SMS has no room for them."""
+    if len(requirement) <= BRIEF_LENGTH:
+        return requirement
+    return _REMARK.sub("", requirement).strip() or requirement
+
+
+def _short(service: Service, locale: str) -> str:
+    """A name short enough for a button (WhatsApp clips titles at 20-24 characters)."""
+    if locale == "en":
+        return service.short_en or service.name_en
+    return service.short_id or service.name_id
