@@ -21,7 +21,7 @@ from hub import addresses
 from hub.channels.base import Capabilities, Channel
 from hub.config import Settings
 from hub.coordination import Coordinator
-from hub.dialogs.engine import DialogEngine, Turn
+from hub.dialogs.engine import DialogContext, DialogEngine, Outcome, Turn
 from hub.metrics import Metrics
 from hub.model import (
     ConversationStatus,
@@ -187,6 +187,12 @@ class Gateway:
         return parse
 
     async def _handle(self, record: InboundRecord) -> None:
+        """Understand, read the conversation, run the dialog, then write the outcome.
+
+        No transaction is held while the dialog runs: a flow may call a domain
+        service (booking) that opens its own, and SQLite has one connection per
+        process. The per-conversation lock keeps the state from changing meanwhile.
+        """
         try:
             parse = await self._understand(record)
             async with self.db.begin() as conn:
@@ -197,7 +203,9 @@ class Gateway:
                     # Officers answer these; the console shows the message.
                     await messages.mark_processed(conn, record.id, ProcessingState.HANDLED)
                     return
-                await self._answer(conn, conversation, record, parse)
+            outcome = await self._converse(conversation, record, parse)
+            async with self.db.begin() as conn:
+                await self._record(conn, conversation, record, outcome)
         except Exception as exc:
             log.exception("pipeline failed on a message", extra={"message_id": record.id})
             self.metrics.pipeline_failures.inc()
@@ -206,13 +214,9 @@ class Gateway:
         self.metrics.pipeline_seconds.observe((utcnow() - record.created_at).total_seconds())
         self.on_queued()
 
-    async def _answer(
-        self,
-        conn: Any,
-        conversation: ConversationRecord,
-        record: InboundRecord,
-        parse: Parse | None,
-    ) -> None:
+    async def _converse(
+        self, conversation: ConversationRecord, record: InboundRecord, parse: Parse | None
+    ) -> Outcome:
         state = dict(conversation.state)
         offered = state.pop(CHOICES_KEY, None)
         turn = Turn(
@@ -223,12 +227,27 @@ class Gateway:
             supported_locales=tuple(self.settings.locale.supported),
             parse=parse,
         )
-        outcome = self.dialogs.handle(turn, state, conversation.locale)
+        context = DialogContext(
+            contact_id=conversation.contact_id,
+            conversation_id=conversation.id,
+            channel=conversation.channel,
+            today=self.today(),
+        )
+        outcome = await self.dialogs.respond(turn, state, conversation.locale, context)
         if outcome.replies and outcome.replies[0].template == "clarify":
             self.metrics.nlu_clarifications.inc()
         offered_now = [c.payload for reply in outcome.replies for c in reply.choices]
         if offered_now:
             outcome.state[CHOICES_KEY] = offered_now
+        return outcome
+
+    async def _record(
+        self,
+        conn: Any,
+        conversation: ConversationRecord,
+        record: InboundRecord,
+        outcome: Outcome,
+    ) -> None:
         await self._queue_replies(conn, conversation, outcome.replies, outcome.locale, record)
         await conversations.save_dialog(
             conn, conversation.id, state=outcome.state, locale=outcome.locale

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from hub.catalogue import Catalogue, load_catalogue
@@ -51,6 +52,16 @@ class Turn:
     parse: Parse | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DialogContext:
+    """Who is talking and when: what flows that act on the citizen's behalf need."""
+
+    contact_id: int
+    conversation_id: int
+    channel: str
+    today: date
+
+
 @dataclass(slots=True)
 class Outcome:
     replies: list[Reply]
@@ -81,6 +92,12 @@ class DialogEngine:
         if turn.parse is not None:
             return turn.parse
         return Parse(text=turn.text, intent=IntentScore("out_of_scope", 0.0))
+
+    async def respond(
+        self, turn: Turn, state: dict[str, Any], locale: str, context: DialogContext
+    ) -> Outcome:
+        """What the gateway calls: flows that need I/O (booking) get their turn here."""
+        return self.handle(turn, state, locale)
 
     def handle(self, turn: Turn, state: dict[str, Any], locale: str) -> Outcome:
         understanding = self.understand(turn)
