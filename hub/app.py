@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -66,7 +67,10 @@ class Hub:
         extra_channels: Sequence[Channel] = (),
         include_configured_channels: bool = True,
         templates: Path | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``clock`` is the hub's "now" for booking rules and the citizen's "today";
+        tests pass a controllable one instead of patching time."""
         self.settings = settings
         self.templates = templates or templates_dir()
         self.metrics = Metrics()
@@ -87,7 +91,7 @@ class Hub:
             self.catalogue,
             self._booking_calendar(self.catalogue),
             settings.booking,
-            clock=utcnow,
+            clock=clock,
         )
         self.api_tokens = api.TokenStore(self.db, clock=utcnow)
         self.dispatcher = Dispatcher(
@@ -97,11 +101,16 @@ class Hub:
             settings=settings,
             db=self.db,
             coordinator=self.coordinator,
-            dialogs=DialogEngine(threshold=settings.nlu.threshold, catalogue=self.catalogue),
+            dialogs=DialogEngine(
+                threshold=settings.nlu.threshold,
+                catalogue=self.catalogue,
+                bookings=self.bookings,
+            ),
             renderer=self.renderer,
             channels=self.channels,
             metrics=self.metrics,
             on_queued=self.dispatcher.notify,
+            clock=clock,
         )
         self.http: ClientSession | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
@@ -237,9 +246,14 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
-def create_app(settings: Settings, *, extra_channels: Sequence[Channel] = ()) -> web.Application:
+def create_app(
+    settings: Settings,
+    *,
+    extra_channels: Sequence[Channel] = (),
+    clock: Callable[[], datetime] = utcnow,
+) -> web.Application:
     """The aiohttp application: channel routes, REST API, health and metrics, tied to one Hub."""
-    hub = Hub(settings, extra_channels=extra_channels)
+    hub = Hub(settings, extra_channels=extra_channels, clock=clock)
     app = web.Application(
         middlewares=[errors_middleware, *api.MIDDLEWARES], client_max_size=1024**2
     )

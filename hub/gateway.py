@@ -69,7 +69,9 @@ class Gateway:
         channels: Mapping[str, Channel],
         metrics: Metrics,
         on_queued: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``clock`` tells the citizen's "today"; tests pass a fixed one."""
         self.settings = settings
         self.db = db
         self.coordinator = coordinator
@@ -78,6 +80,7 @@ class Gateway:
         self.channels = channels
         self.metrics = metrics
         self.on_queued = on_queued
+        self.clock = clock
         self.nlu: NluEngine | None = None
         """Set by the Hub once the engine is loaded; without one every text is out of scope."""
         self._zone = ZoneInfo(settings.server.timezone)
@@ -176,7 +179,7 @@ class Gateway:
 
     def today(self) -> date:
         """The citizen's calendar day (WITA): relative dates resolve against it."""
-        return datetime.now(self._zone).date()
+        return self.clock().astimezone(self._zone).date()
 
     async def _understand(self, record: InboundRecord) -> Parse | None:
         """NLU runs outside any transaction: a Rasa call must not hold the database."""

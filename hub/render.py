@@ -50,9 +50,27 @@ class Renderer:
         raise KeyError(f"no label {key!r} for locale {locale!r}")
 
     def _localise(self, choice: Choice, locale: str) -> Choice:
-        if choice.title.startswith("@"):
-            return Choice(title=self.label(choice.title[1:], locale), payload=choice.payload)
-        return choice
+        """``@key`` is a label; ``@key|arg|...`` fills the label's ``{0}``, ``{1}``...
+
+        An argument that is itself ``@key`` is a label too, so a dialog builds "Sen 30
+        Nov" as ``@choice.date|@weekday.0|30|@month.11`` without holding any wording.
+        """
+        if not choice.title.startswith("@"):
+            return choice
+        key, *args = choice.title[1:].split("|")
+        title = self.label(key, locale)
+        if args:
+            title = title.format(*(self._argument(arg, locale) for arg in args))
+        return Choice(title=title, payload=choice.payload)
+
+    def _argument(self, arg: str, locale: str) -> str:
+        if not arg.startswith("@"):
+            return arg
+        try:
+            return self.label(arg[1:], locale)
+        except KeyError:
+            # A session configured without a label: its own name is still readable.
+            return arg.rpartition(".")[2].capitalize()
 
     def text(self, key: str, locale: str, channel: str, **context: object) -> str:
         return self._template(key, locale, channel).render(**context).strip()

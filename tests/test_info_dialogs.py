@@ -201,7 +201,7 @@ def test_a_pressed_button_means_what_it_says(engine: DialogEngine) -> None:
     assert chosen.understanding.intent == IntentScore("ask_fee", 1.0)
     assert AWAITING not in chosen.state
     booking = engine.handle(turn(choice='/book_queue{"service": "paspor"}'), asked.state, "id")
-    assert templates(booking) == ["not_ready", "menu"], "booking is another issue's flow"
+    assert templates(booking) == ["not_ready", "menu"], "no booking service in a pure engine"
 
 
 def test_another_flows_pending_question_is_left_alone(engine: DialogEngine) -> None:

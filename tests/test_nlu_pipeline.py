@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
@@ -37,11 +38,12 @@ class UnsureEngine:
 async def test_real_engine_understands_informal_indonesian_and_english(
     aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
 ) -> None:
-    client = await aiohttp_client(create_app(make_settings()))
+    monday = datetime(2026, 11, 30, 8, tzinfo=ZoneInfo("Asia/Makassar"))
+    client = await aiohttp_client(create_app(make_settings(), clock=lambda: monday))
     chat = await ChatClient.connect(client)
     await chat.say("sy mau bikin ktp bsk bisa gk")
-    booking, _menu = await chat.replies(2)
-    assert "Pengambilan antrean" in booking["text"]
+    (booking,) = await chat.replies(1)
+    assert booking["text"].startswith("Pilih sesi untuk KTP-el baru, Selasa, 1 Desember 2026")
     await chat.say("what documents do I need for a passport")
     (info,) = await chat.replies(1)
     assert info["text"].startswith("Requirements for Indonesian passport")

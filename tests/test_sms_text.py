@@ -125,6 +125,83 @@ def _info_contexts() -> dict[str, list[dict[str, Any]]]:
 CONTEXTS.update(_info_contexts())
 
 
+def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
+    """Contexts like the booking flow's, with the longest names and lists in the catalogue."""
+    catalogue = load_catalogue()
+    longest = max(catalogue.services.values(), key=lambda s: len(s.name_id))
+    most = max(catalogue.services.values(), key=lambda s: len(s.requirements))
+    day = {"iso": "2026-12-30", "weekday": 2, "day": 30, "month": 12, "year": 2026}
+    session = {"name": "siang", "start": "10:00", "end": "12:00"}
+
+    def service(s: Any) -> dict[str, Any]:
+        return {"id": s.id, "name": s.name_id, "short": s.short_id, "counter": s.counter}
+
+    def booking(s: Any) -> dict[str, Any]:
+        return {
+            "code": "B-7Q4M2X",
+            "queue": "A-012",
+            "counter": s.counter,
+            "service": service(s),
+            "date": day,
+            "session": session,
+            "status": "booked",
+            "requirements": list(s.requirements),
+            "requirements_brief": list(s.requirements),
+        }
+
+    examples = ["ktp", "kk", "akta lahir"]
+    about = [service(longest), service(most)]
+    refusals = [
+        {"reason": r, "detail": d, "service": about[0], "date": day, "session": sn, "offer": o}
+        for r, d, sn, o in (
+            ("past", "", "", "dates"),
+            ("beyond_horizon", "14", "", "dates"),
+            ("after_cutoff", "11:00", "", "dates"),
+            ("closed_weekend", "", "", "dates"),
+            ("holiday", "Hari Raya Natal", "", "dates"),
+            ("service_closed", "", "", "dates"),
+            ("full", "", "", "dates"),
+            ("full", "pagi", "pagi", "sessions"),
+            ("session_passed", "pagi", "", "sessions"),
+            ("unknown_session", "malam", "", "sessions"),
+            ("already_booked", "B-7Q4M2X", "", ""),
+            ("not_found", "B-7Q4M2X", "", ""),
+            ("not_active", "cancelled", "", ""),
+            ("unknown_service", "", "", ""),
+        )
+    ]
+    return {
+        "booking_ask_service": [{"examples": examples}],
+        "booking_ask_date": [
+            {"mode": m, "service": a} for m in ("book", "reschedule") for a in about
+        ],
+        "booking_ask_session": [{"mode": "book", "service": a, "date": day} for a in about],
+        "booking_confirm": [
+            {"mode": "book", "service": a, "date": day, "session": session} for a in about
+        ],
+        "booking_reschedule_confirm": [
+            {"mode": "reschedule", "service": a, "date": day, "session": session, "old": old}
+            for a in about
+            for old in (booking(most), None)
+        ],
+        "booking_done": [{"booking": booking(longest)}, {"booking": booking(most)}],
+        "booking_rescheduled": [{"booking": booking(most), "old": booking(most)}],
+        "booking_refused": refusals,
+        "booking_left": [{"mode": m} for m in ("book", "reschedule", "cancel")],
+        "booking_list": [
+            {"bookings": [booking(longest)], "more": 0},
+            {"bookings": [booking(longest), booking(most)] * 2, "more": 1},
+        ],
+        "booking_none": [{"code": ""}, {"code": "B-7Q4M2X"}],
+        "booking_pick": [{"mode": "cancel"}, {"mode": "reschedule"}],
+        "booking_cancel_confirm": [{"booking": booking(longest)}],
+        "booking_cancelled": [{"booking": booking(longest)}],
+    }
+
+
+CONTEXTS.update(_booking_contexts())
+
+
 def _reply_keys(root: Path) -> set[str]:
     keys = set()
     for path in (root / "replies").glob("*/*.j2"):

@@ -196,10 +196,11 @@ async def test_button_press_is_answered_and_replied_to(
     assert response.status == 200
     (answer,) = await fake.wait_for("answerCallbackQuery", 1)
     assert answer.params["callback_query_id"] == "4382bfdwdsb323b2d9"
-    reply, menu = await fake.wait_for("sendMessage", 2)
+    # The "Ambil antrean" button starts booking: which service, as buttons.
+    (reply,) = await fake.wait_for("sendMessage", 1)
     assert reply.params["chat_id"] == CHAT
-    assert "Pengambilan antrean lewat chat belum tersedia" in reply.params["text"]
-    assert keyboard(menu)
+    assert reply.params["text"].startswith("Ambil antrean untuk layanan apa?")
+    assert keyboard(reply)
     stored = await stored_inbound(client)
     assert stored.provider_message_id == "cb:4382bfdwdsb323b2d9"
     assert stored.choice_payload == "/book_queue"
@@ -286,12 +287,13 @@ async def test_same_update_three_times_is_stored_and_answered_once(
         assert (await post(client, load("text"))).status == 200
     for _ in range(3):
         assert (await post(client, load("callback_query"))).status == 200
-    await fake.wait_for("sendMessage", 4)
-    await outbox_settled(client, 4)
+    # halo: greeting and menu; the booking button: one question.
+    await fake.wait_for("sendMessage", 3)
+    await outbox_settled(client, 3)
     await client.app[HUB].gateway.idle()
     assert await count(client, inbound_count()) == 2
-    assert await count(client, sa.select(sa.func.count()).select_from(outbox)) == 4
-    assert len(fake.calls("sendMessage")) == 4, "one set of replies per update"
+    assert await count(client, sa.select(sa.func.count()).select_from(outbox)) == 3
+    assert len(fake.calls("sendMessage")) == 3, "one set of replies per update"
     await fake.wait_for("answerCallbackQuery", 1)
     assert len(fake.calls("answerCallbackQuery")) == 1
 
@@ -410,8 +412,8 @@ async def test_polling_mode_end_to_end(
     fake.queue_update(load("callback_query"))
     (answer,) = await fake.wait_for("answerCallbackQuery", 1)
     assert answer.params["callback_query_id"] == "4382bfdwdsb323b2d9"
-    await fake.wait_for("sendMessage", 4)
-    await outbox_settled(client, 4)
+    await fake.wait_for("sendMessage", 3)
+    await outbox_settled(client, 3)
     assert await count(client, inbound_count()) == 2
 
     await client.close()

@@ -194,14 +194,16 @@ async def test_sms_halo_gets_numbered_menu_and_a_digit_chooses(
         client, WEBHOOK, fixture("sms_text", MessageSid="SM" + "b" * 32, Body="2")
     )
     assert response.status == 200
-    answer, menu_again = (await fake_twilio.wait_for_messages(4))[2:]
-    assert answer.field("Body").startswith("Pengambilan antrean lewat SMS belum tersedia")
-    assert "1. Info layanan" in menu_again.field("Body")
+    # "2" chose "Ambil antrean": the booking flow asks which service, numbered.
+    (answer,) = (await fake_twilio.wait_for_messages(3))[2:]
+    assert answer.field("Body").startswith("Antrean untuk layanan apa?")
+    assert "1. KTP-el baru" in answer.field("Body")
 
-    await eventually(lambda: _all_sent(client, 4), "provider ids stored")
+    await eventually(lambda: _all_sent(client, 3), "provider ids stored")
     rows = await outbound(client)
-    assert [r.provider_message_id for r in rows] == [f"SM{n:032x}" for n in range(1, 5)]
-    assert all(r.channel == "sms" and r.segments == 1 for r in rows)
+    assert [r.provider_message_id for r in rows] == [f"SM{n:032x}" for n in range(1, 4)]
+    assert all(r.channel == "sms" for r in rows)
+    assert [r.segments for r in rows[:2]] == [1, 1] and rows[2].segments <= 3
     inbound = await fetch(
         client, sa.select(messages.c.choice_payload).where(messages.c.direction == "inbound")
     )
@@ -285,9 +287,9 @@ async def test_whatsapp_text_button_media_and_location(
         assert response.status == 200, name
         assert await response.text() == EMPTY_TWIML
 
-    # halo: greeting + menu; the button: not ready + menu; the photo's caption "Foto KTP
-    # saya" asks about the KTP: one answer; the location: fallback + menu.
-    sent = await fake_twilio.wait_for_messages(7)
+    # halo: greeting + menu; the button: which service to book; the photo's caption "Foto
+    # KTP saya" names the KTP: one answer; the location: fallback + menu.
+    sent = await fake_twilio.wait_for_messages(6)
     for reply in sent:
         assert reply.field("To") == "whatsapp:" + CITIZEN
         assert reply.field("From") == "whatsapp:" + WHATSAPP_FROM
@@ -295,8 +297,8 @@ async def test_whatsapp_text_button_media_and_location(
         assert "ContentSid" not in reply.form
     assert "selamat datang" in sent[0].field("Body")
     assert "1. Info layanan" in sent[1].field("Body"), "numbered menu, no buttons"
-    # The button reply chose "/book_queue": the not-ready answer for queue booking.
-    assert sent[2].field("Body").startswith("Pengambilan antrean lewat chat belum tersedia")
+    # The button reply chose "/book_queue": the booking flow asks which service.
+    assert sent[2].field("Body").startswith("Ambil antrean untuk layanan apa?")
 
     rows = await fetch(
         client,

@@ -258,7 +258,6 @@ async def test_english_greeting_gets_english_list(
 @pytest.mark.parametrize(
     ("fixture", "payload", "title", "answer"),
     [
-        ("button_reply", "/book_queue", "Ambil antrean", "Pengambilan antrean"),
         ("list_reply", "/file_complaint", "Pengaduan (CARE)", "Pengaduan CARE"),
         ("template_button", "/talk_to_human", "Bicara dengan petugas", "Percakapan dengan"),
     ],
@@ -577,3 +576,16 @@ def test_parse_keeps_unknown_fields_and_skips_other_numbers() -> None:
     other["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"
     skipped = parse_webhook(json.dumps(other).encode(), "whatsapp_cloud", PHONE_NUMBER_ID)
     assert skipped.messages == [] and skipped.ignored == 1
+
+
+async def test_the_booking_button_starts_the_booking_flow(
+    client: TestClient[Any, Any], graph: FakeGraph
+) -> None:
+    assert (await post(client, load("button_reply"))).status == 200
+    (question,) = await graph.wait_for_sent(1)
+    assert question["to"] == WA_ID and question["type"] == "interactive"
+    assert question["interactive"]["type"] == "list", "eight services: a list, not buttons"
+    assert question["interactive"]["body"]["text"].startswith("Ambil antrean untuk layanan apa?")
+    (stored,) = await fetch(client, inbound_rows())
+    assert stored.choice_payload == "/book_queue"
+    assert stored.text == "Ambil antrean"

@@ -5,36 +5,38 @@ loads the conversation's state, calls :meth:`DialogEngine.handle` and stores wha
 comes back in the same transaction. It chooses by intent; when the NLU is unsure
 it asks which of the two likeliest intents was meant instead of guessing.
 
-Service information is answered by :mod:`hub.dialogs.info` from the catalogue;
-the booking and CARE flows are not built yet and say so.
+Service information is answered by :mod:`hub.dialogs.info` from the catalogue.
+Queue booking (:mod:`hub.dialogs.booking`) needs the booking service, which does
+I/O: it runs from :meth:`DialogEngine.respond`, the async door the gateway calls.
+The CARE flows are not built yet and say so.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
+from hub.booking import BookingService
 from hub.catalogue import Catalogue, load_catalogue
-from hub.dialogs.info import INFO_INTENTS, InfoFlow
+from hub.dialogs.booking import BOOKING_INTENTS, BookingFlow
+from hub.dialogs.context import DialogContext
+from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
 from hub.model import Choice, Reply
 from hub.nlu.base import ENTITY_TYPES, Entity, IntentScore, Parse
+
+__all__ = ["DialogContext", "DialogEngine", "Outcome", "Turn", "pick_locale", "read_payload"]
 
 MENU_INTENTS = ("ask_service_info", "book_queue", "file_complaint", "talk_to_human")
 """What the menu offers, in order; each is an intent name the NLU also produces."""
 
 FEATURE_OF = {
-    "book_queue": "book_queue",
-    "check_booking": "book_queue",
-    "reschedule_booking": "book_queue",
-    "cancel_booking": "book_queue",
     "file_complaint": "file_complaint",
     "check_complaint_status": "file_complaint",
     "give_appreciation": "file_complaint",
     "talk_to_human": "talk_to_human",
 }
-"""Intents whose flows land with the booking and CARE issues, by the feature they belong to."""
+"""Intents whose flows land with the CARE issues, by the feature they belong to."""
 
 UNCLEAR = ("out_of_scope", "inform", "affirm", "deny")
 """Intents never offered in a clarifying question: they are not something to ask for."""
@@ -52,16 +54,6 @@ class Turn:
     parse: Parse | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class DialogContext:
-    """Who is talking and when: what flows that act on the citizen's behalf need."""
-
-    contact_id: int
-    conversation_id: int
-    channel: str
-    today: date
-
-
 @dataclass(slots=True)
 class Outcome:
     replies: list[Reply]
@@ -73,10 +65,20 @@ class Outcome:
 
 
 class DialogEngine:
-    def __init__(self, threshold: float = 0.4, catalogue: Catalogue | None = None) -> None:
-        """``catalogue`` defaults to the shipped services.yaml (handy in tests)."""
+    def __init__(
+        self,
+        threshold: float = 0.4,
+        catalogue: Catalogue | None = None,
+        bookings: BookingService | None = None,
+    ) -> None:
+        """``catalogue`` defaults to the shipped services.yaml (handy in tests).
+
+        Without ``bookings`` (the pure engine of unit tests) the booking intents are
+        answered as not available, since booking needs the database.
+        """
         self.threshold = threshold
         self.info = InfoFlow(catalogue if catalogue is not None else load_catalogue())
+        self.booking = BookingFlow(bookings, _menu) if bookings is not None else None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -96,15 +98,32 @@ class DialogEngine:
     async def respond(
         self, turn: Turn, state: dict[str, Any], locale: str, context: DialogContext
     ) -> Outcome:
-        """What the gateway calls: flows that need I/O (booking) get their turn here."""
-        return self.handle(turn, state, locale)
+        """What the gateway calls: flows that need I/O (booking) get their turn here.
+
+        A booking intent, or any message while a booking flow is under way, goes to
+        the booking flow; a message that is not about it leaves that flow and is
+        answered as usual.
+        """
+        flow = self.booking
+        if flow is None:
+            return self.handle(turn, state, locale)
+        understanding = self.understand(turn)
+        intent = understanding.intent
+        wanted = intent.name in BOOKING_INTENTS and intent.confidence >= self.threshold
+        if not (wanted or flow.active(state)):
+            return self.handle(turn, state, locale)
+        locale = pick_locale(understanding, turn, locale)
+        new_state = dict(state)
+        new_state["turns"] = int(state.get("turns", 0)) + 1
+        new_state.pop(AWAITING, None)
+        replies = await flow.respond(understanding, new_state, locale, context)
+        if replies is None:
+            replies = self._respond(understanding, new_state, locale)
+        return Outcome(replies=replies, state=new_state, locale=locale, understanding=understanding)
 
     def handle(self, turn: Turn, state: dict[str, Any], locale: str) -> Outcome:
         understanding = self.understand(turn)
-        if understanding.locale in turn.supported_locales:
-            locale = understanding.locale or locale
-        if locale not in turn.supported_locales:
-            locale = turn.default_locale
+        locale = pick_locale(understanding, turn, locale)
         new_state = dict(state)
         new_state["turns"] = int(state.get("turns", 0)) + 1
         replies = self._respond(understanding, new_state, locale)
@@ -140,14 +159,26 @@ class DialogEngine:
             return [Reply("goodbye")]
         if name in INFO_INTENTS:
             return info.answer(name, info.service_in(understanding), state, locale)
+        if name in BOOKING_INTENTS:
+            # Only without a booking service (respond() hands these to the flow).
+            return [Reply("not_ready", {"feature": "book_queue"}), _menu()]
         if name in FEATURE_OF:
-            # Until the flows of the booking and CARE issues land, say so plainly.
+            # Until the flows of the CARE issues land, say so plainly.
             return [Reply("not_ready", {"feature": FEATURE_OF[name]}), _menu()]
         return self._fallback(state)
 
     def _fallback(self, state: dict[str, Any]) -> list[Reply]:
         state["fallbacks"] = int(state.get("fallbacks", 0)) + 1
         return [Reply("fallback", {"repeated": state["fallbacks"] > 1}), _menu()]
+
+
+def pick_locale(understanding: Parse, turn: Turn, locale: str) -> str:
+    """The language to answer in: the message's own if supported, else the conversation's."""
+    if understanding.locale in turn.supported_locales:
+        locale = understanding.locale or locale
+    if locale not in turn.supported_locales:
+        locale = turn.default_locale
+    return locale
 
 
 def read_payload(payload: str, text: str = "") -> Parse:

@@ -221,7 +221,7 @@ class InfoFlow:
 
     def _service_choices(self, intent: str, locale: str) -> tuple[Choice, ...]:
         return tuple(
-            Choice(_short(service, locale), payload(intent, service.id))
+            Choice(short_name(service, locale), payload(intent, service.id))
             for service in self.catalogue.popular(MAX_SERVICE_CHOICES)
         )
 
@@ -229,8 +229,8 @@ class InfoFlow:
         """Names to type, as citizens write them ("ktp", "kk"), unlike the buttons' names."""
         popular = self.catalogue.popular(3)
         if locale == "en":
-            return [_short(s, locale) for s in popular]
-        return [s.synonyms[0] if s.synonyms else _short(s, locale) for s in popular]
+            return [short_name(s, locale) for s in popular]
+        return [s.synonyms[0] if s.synonyms else short_name(s, locale) for s in popular]
 
     def _service(self, service: Service, locale: str) -> dict[str, Any]:
         agency = self.catalogue.agencies.get(service.agency)
@@ -238,11 +238,11 @@ class InfoFlow:
         return {
             "id": service.id,
             "name": service.name_en if english else service.name_id,
-            "short": _short(service, locale),
+            "short": short_name(service, locale),
             "agency": agency.name if agency is not None else service.agency,
             "counter": service.counter,
             "requirements": list(service.requirements),
-            "requirements_brief": [_brief(item) for item in service.requirements],
+            "requirements_brief": [brief_requirement(item) for item in service.requirements],
             "fee": service.fee,
             "duration_minutes": service.duration_minutes,
             "completion_time": service.completion_time,
@@ -271,14 +271,14 @@ class InfoFlow:
         }
 
 
-def _brief(requirement: str) -> str:
+def brief_requirement(requirement: str) -> str:
     """A long requirement without its remarks in brackets: an SMS has no room for them."""
     if len(requirement) <= BRIEF_LENGTH:
         return requirement
     return _REMARK.sub("", requirement).strip() or requirement
 
 
-def _short(service: Service, locale: str) -> str:
+def short_name(service: Service, locale: str) -> str:
     """A name short enough for a button (WhatsApp clips titles at 20-24 characters)."""
     if locale == "en":
         return service.short_en or service.name_en

@@ -1,0 +1,16 @@
+"""Who is talking and when: shared by the engine and the flows that act for the citizen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class DialogContext:
+    """What flows that act on the citizen's behalf (booking) need beyond the message."""
+
+    contact_id: int
+    conversation_id: int
+    channel: str
+    today: date

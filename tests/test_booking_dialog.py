@@ -1,0 +1,391 @@
+"""Booking a queue place in the conversation: whole conversations through the real app.
+
+The hub's clock stands still on Monday 30 November 2026, 08:00 WITA, so "besok" is
+Tuesday 1 December and the dates offered are always the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Application
+
+from hub.app import HUB, Hub, create_app
+from hub.booking import Booking
+from hub.catalogue import Catalogue, load_catalogue
+from hub.channels.sms_text import is_gsm7, segments
+from hub.config import Settings
+from hub.dialogs.booking import STATE
+from hub.store.tables import conversations
+from tests.chat_client import ChatClient
+from tests.fakes.twilio import FakeTwilio
+from tests.test_twilio import WEBHOOK, fixture, post, settings_for
+
+AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
+
+WITA = ZoneInfo("Asia/Makassar")
+NOW = datetime(2026, 11, 30, 8, 0, tzinfo=WITA)  # a Monday
+CATALOGUE = load_catalogue()
+PASPOR = CATALOGUE.services["paspor"]
+KTP = CATALOGUE.services["ktp_el_baru"]
+TUE, WED = date(2026, 12, 1), date(2026, 12, 2)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def with_quota(catalogue: Catalogue, **quotas: int) -> Catalogue:
+    services = {
+        sid: dataclasses.replace(s, daily_quota=quotas[sid]) if sid in quotas else s
+        for sid, s in catalogue.services.items()
+    }
+    return dataclasses.replace(catalogue, services=services)
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
+) -> TestClient[Any, Any]:
+    return await aiohttp_client(create_app(make_settings(), clock=fixed_clock))
+
+
+class Chat:
+    """A citizen on the web chat who reads one reply per message unless told otherwise."""
+
+    def __init__(self, chat: ChatClient) -> None:
+        self.chat = chat
+
+    async def say(self, text: str, count: int = 1) -> list[dict[str, Any]]:
+        await self.chat.say(text)
+        return await self.chat.replies(count)
+
+    async def choose(self, payload: str, count: int = 1) -> list[dict[str, Any]]:
+        await self.chat.choose(payload)
+        return await self.chat.replies(count)
+
+
+async def chat_on(client: TestClient[Any, Any]) -> Chat:
+    return Chat(await ChatClient.connect(client))
+
+
+def titles(reply: dict[str, Any]) -> list[str]:
+    return [c["title"] for c in reply["choices"]]
+
+
+def offered(reply: dict[str, Any]) -> dict[str, str]:
+    return {c["title"]: c["payload"] for c in reply["choices"]}
+
+
+async def bookings_of(hub: Hub) -> list[Booking]:
+    return await hub.bookings.list(TUE) + await hub.bookings.list(WED)
+
+
+# --- booking on the web chat ---------------------------------------------------------------
+
+
+async def test_book_step_by_step_with_buttons_and_text(client: TestClient[Any, Any]) -> None:
+    chat = await chat_on(client)
+    [service] = await chat.say("mau ambil antrean")
+    assert service["text"].startswith("Ambil antrean untuk layanan apa?")
+    assert offered(service)["Paspor"] == '/book_queue{"service": "paspor"}'
+    assert len(service["choices"]) == 8
+
+    [day] = await chat.say("paspor")
+    assert day["text"].startswith("Antrean Paspor untuk tanggal berapa?")
+    assert offered(day) == {
+        "Sen 30 Nov": '/inform{"date": "2026-11-30"}',
+        "Sel 1 Des": '/inform{"date": "2026-12-01"}',
+        "Rab 2 Des": '/inform{"date": "2026-12-02"}',
+        "Kam 3 Des": '/inform{"date": "2026-12-03"}',
+    }
+
+    [session] = await chat.choose('/inform{"date": "2026-12-01"}')
+    assert session["text"] == "Pilih sesi untuk Paspor, Selasa, 1 Desember 2026 (WITA):"
+    assert offered(session) == {
+        "Pagi 08:00-10:00 (17 sisa)": '/inform{"time": "pagi"}',
+        "Siang 10:00-12:00 (17 sisa)": '/inform{"time": "siang"}',
+        "Sore 13:00-15:00 (16 sisa)": '/inform{"time": "sore"}',
+    }
+
+    [confirm] = await chat.say("siang")
+    assert "Layanan: " + PASPOR.name_id in confirm["text"]
+    assert "Tanggal: Selasa, 1 Desember 2026" in confirm["text"]
+    assert "Waktu: sesi siang 10.00-12.00 WITA" in confirm["text"]
+    assert titles(confirm) == ["Ya", "Batal"]
+
+    [done] = await chat.choose("/affirm")
+    hub = client.app[HUB]
+    [booking] = await hub.bookings.list(TUE)
+    assert (booking.service_id, booking.session, booking.channel) == ("paspor", "siang", "webchat")
+    text = done["text"]
+    assert f"Kode booking: {booking.code}" in text and "Nomor antrean: H-001" in text
+    assert f"Loket: {PASPOR.counter}" in text and "Siang, 10.00-12.00 WITA" in text
+    assert all(f"- {item}" in text for item in PASPOR.requirements)
+    await chat.chat.close()
+
+
+async def test_book_all_at_once(client: TestClient[Any, Any]) -> None:
+    chat = await chat_on(client)
+    [confirm] = await chat.say("antri ktp besok pagi")
+    assert "Tanggal: Selasa, 1 Desember 2026" in confirm["text"]
+    assert "Waktu: sesi pagi 08.00-10.00 WITA" in confirm["text"]
+    [done] = await chat.say("ya")
+    assert "Nomor antrean: A-001" in done["text"]
+    [booking] = await client.app[HUB].bookings.list(TUE)
+    assert booking.service_id == KTP.id and booking.session == "pagi"
+    await chat.chat.close()
+
+
+async def test_a_correction_changes_one_slot_and_batal_leaves(
+    client: TestClient[Any, Any],
+) -> None:
+    chat = await chat_on(client)
+    [session] = await chat.say("antri ktp besok")
+    assert session["text"].startswith("Pilih sesi untuk KTP-el baru, Selasa, 1 Desember")
+    [again] = await chat.say("eh salah, maksudnya lusa")
+    assert again["text"].startswith("Pilih sesi untuk KTP-el baru, Rabu, 2 Desember 2026")
+    [confirm] = await chat.say("pagi")
+    assert "Tanggal: Rabu, 2 Desember 2026" in confirm["text"]
+    left, menu = await chat.say("batal", 2)
+    assert left["text"].startswith("Baik, pengambilan antrean dibatalkan.")
+    assert menu["text"].startswith("Saya bisa membantu:")
+    assert await bookings_of(client.app[HUB]) == []
+    # The flow is over: "ya" now books nothing.
+    [after] = await chat.say("ya")
+    assert "Kode booking" not in after["text"]
+    assert await bookings_of(client.app[HUB]) == []
+    await chat.chat.close()
+
+
+async def test_a_question_mid_flow_is_answered_and_leaves_the_flow(
+    client: TestClient[Any, Any],
+) -> None:
+    chat = await chat_on(client)
+    [day] = await chat.say("antri paspor")
+    assert day["text"].startswith("Antrean Paspor untuk tanggal berapa?")
+    [fee] = await chat.say("biaya paspor berapa")
+    assert fee["text"].startswith("Biaya " + PASPOR.name_id)
+    state = await _state(client)
+    assert STATE not in state
+    await chat.chat.close()
+
+
+async def _state(client: TestClient[Any, Any]) -> dict[str, Any]:
+    hub = client.app[HUB]
+    async with hub.db.engine.connect() as conn:
+        row = (await conn.execute(sa.select(conversations.c.state))).one()
+    state = row[0]
+    return dict(state) if isinstance(state, dict) else {}
+
+
+async def test_refused_dates_give_the_reason_and_the_next_dates(
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
+) -> None:
+    # Christmas lies beyond the default 14 days; a longer horizon reaches it.
+    settings = make_settings(booking={"horizon_days": 60})
+    client = await aiohttp_client(create_app(settings, clock=fixed_clock))
+    chat = await chat_on(client)
+    [sunday] = await chat.say("antri paspor hari minggu")
+    assert sunday["text"].startswith(
+        "MPP Badung tutup pada hari Sabtu dan Minggu (Minggu, 6 Desember"
+    )
+    assert "Tanggal terdekat yang masih bisa:" in sunday["text"]
+    assert offered(sunday) == {
+        "Sen 7 Des": '/inform{"date": "2026-12-07"}',
+        "Sel 8 Des": '/inform{"date": "2026-12-08"}',
+        "Rab 9 Des": '/inform{"date": "2026-12-09"}',
+    }
+
+    [holiday] = await chat.say("tanggal 25 desember")
+    assert holiday["text"].startswith("Jumat, 25 Desember 2026 adalah hari libur (")
+    assert "Natal" in holiday["text"]
+    assert all(c["payload"][17:27] > "2026-12-25" for c in holiday["choices"]), holiday
+
+    [far] = await chat.say("tanggal 5 maret 2027")
+    assert far["text"].startswith("Antrean hanya bisa diambil paling lama 60 hari ke depan.")
+    assert titles(far)[0] == "Sen 30 Nov"
+
+    [past] = await chat.say("kemarin")
+    assert past["text"].startswith("Tanggal Minggu, 29 November 2026 sudah lewat.")
+    assert titles(past)[0] == "Sen 30 Nov"
+
+    # The service was kept through the refusals: a good date goes on to the session.
+    [session] = await chat.choose('/inform{"date": "2026-12-07"}')
+    assert session["text"].startswith("Pilih sesi untuk Paspor, Senin, 7 Desember 2026")
+    await chat.chat.close()
+
+
+async def test_a_full_session_offers_the_other_sessions(client: TestClient[Any, Any]) -> None:
+    hub = client.app[HUB]
+    hub.bookings.catalogue = with_quota(hub.catalogue, paspor=3)  # one place per session
+    first = await chat_on(client)
+    await first.say("antri paspor besok pagi")
+    [done] = await first.say("ya")
+    assert "Nomor antrean: H-001" in done["text"]
+
+    second = await chat_on(client)
+    [refused] = await second.say("antri paspor besok pagi")
+    assert refused["text"].startswith("Sesi pagi sudah penuh.\nPilih sesi lain:")
+    assert titles(refused) == ["Siang 10:00-12:00 (1 sisa)", "Sore 13:00-15:00 (1 sisa)"]
+    [confirm] = await second.choose('/inform{"time": "sore"}')
+    assert "Waktu: sesi sore 13.00-15.00 WITA" in confirm["text"]
+    [booked] = await second.say("ya")
+    assert "Nomor antrean: H-002" in booked["text"]
+    await first.chat.close()
+    await second.chat.close()
+
+
+async def test_check_reschedule_and_cancel(client: TestClient[Any, Any]) -> None:
+    hub = client.app[HUB]
+    chat = await chat_on(client)
+    [none] = await chat.say("cek antrean saya")
+    assert none["text"].startswith("Anda belum punya antrean yang aktif.")
+    assert titles(none) == ["Ambil antrean"]
+
+    await chat.say("antri ktp besok pagi")
+    await chat.say("ya")
+    [booking] = await hub.bookings.list(TUE)
+
+    [listed] = await chat.say("cek antrean saya")
+    assert (
+        f"- {booking.code}, no. A-001: {KTP.name_id}, Selasa, 1 Desember 2026" in (listed["text"])
+    )
+    assert offered(listed) == {
+        "Ubah jadwal antrean": f'/reschedule_booking{{"booking_code": "{booking.code}"}}',
+        "Batalkan antrean": f'/cancel_booking{{"booking_code": "{booking.code}"}}',
+    }
+
+    [day] = await chat.say("ubah jadwal antrean saya")
+    assert day["text"].startswith("Pindah antrean KTP-el baru ke tanggal berapa?")
+    [session] = await chat.say("lusa")
+    assert session["text"].startswith("Pilih sesi untuk KTP-el baru, Rabu, 2 Desember")
+    [confirm] = await chat.say("siang")
+    assert confirm["text"].startswith(f"Pindahkan antrean {booking.code} (KTP-el baru, Selasa")
+    assert "ke Rabu, 2 Desember 2026, sesi siang 10.00-12.00 WITA?" in confirm["text"]
+    [moved] = await chat.say("ya")
+    assert moved["text"].startswith(f"Antrean {booking.code} sudah dipindah.")
+    assert "Nomor antrean baru: A-001" in moved["text"]
+    [after] = await hub.bookings.for_contact(booking.contact_id)
+    assert (after.day, after.session) == (WED, "siang")
+
+    [ask] = await chat.choose(f'/cancel_booking{{"booking_code": "{booking.code}"}}')
+    assert ask["text"].startswith(f"Batalkan antrean {booking.code} (no. A-001)")
+    assert titles(ask) == ["Ya", "Batal"]
+    [cancelled] = await chat.choose("/affirm")
+    assert cancelled["text"].startswith(f"Antrean {booking.code} (KTP-el baru, Rabu")
+    assert await hub.bookings.for_contact(booking.contact_id) == []
+    [gone] = await chat.say("cek antrean saya")
+    assert gone["text"].startswith("Anda belum punya antrean yang aktif.")
+    await chat.chat.close()
+
+
+async def test_another_citizens_code_reveals_nothing(client: TestClient[Any, Any]) -> None:
+    owner = await chat_on(client)
+    await owner.say("antri ktp besok pagi")
+    await owner.say("ya")
+    [booking] = await client.app[HUB].bookings.list(TUE)
+
+    stranger = await chat_on(client)
+    [seen] = await stranger.say(f"cek antrean {booking.code}")
+    assert seen["text"].startswith(f"Antrean dengan kode {booking.code} tidak ditemukan")
+    [cancel] = await stranger.say(f"batalkan antrean {booking.code}")
+    assert "tidak ditemukan" in cancel["text"]
+    [still] = await client.app[HUB].bookings.list(TUE)
+    assert still.active
+    await owner.chat.close()
+    await stranger.chat.close()
+
+
+async def test_several_bookings_are_chosen_by_buttons(client: TestClient[Any, Any]) -> None:
+    hub = client.app[HUB]
+    chat = await chat_on(client)
+    for text in ("antri ktp besok pagi", "antri paspor lusa sore"):
+        await chat.say(text)
+        await chat.say("ya")
+    codes = {b.service_id: b.code for b in await bookings_of(hub)}
+    [pick] = await chat.say("batalkan antrean saya")
+    assert pick["text"].startswith("Anda punya beberapa antrean.")
+    assert offered(pick) == {
+        f"{codes[KTP.id]} KTP-el baru, Sel 1 Des": (
+            f'/cancel_booking{{"booking_code": "{codes[KTP.id]}"}}'
+        ),
+        f"{codes['paspor']} Paspor, Rab 2 Des": (
+            f'/cancel_booking{{"booking_code": "{codes["paspor"]}"}}'
+        ),
+    }
+    [ask] = await chat.choose(f'/cancel_booking{{"booking_code": "{codes["paspor"]}"}}')
+    assert ask["text"].startswith(f"Batalkan antrean {codes['paspor']}")
+    await chat.choose("/affirm")
+    assert [b.service_id for b in await bookings_of(hub) if b.active] == [KTP.id]
+    await chat.chat.close()
+
+
+async def test_english_speaking_citizen(client: TestClient[Any, Any]) -> None:
+    chat = await chat_on(client)
+    [confirm] = await chat.say("book a queue for ktp tomorrow morning")
+    assert confirm["text"].startswith("Please check:")
+    assert "Date: Tuesday 1 December 2026" in confirm["text"]
+    assert "Time: morning session 08:00-10:00 WITA" in confirm["text"]
+    assert titles(confirm) == ["Yes", "Cancel"]
+    [done] = await chat.say("yes")
+    assert done["text"].startswith("Your queue number is booked.")
+    assert "Queue number: A-001" in done["text"] and "Please bring:" in done["text"]
+    [listed] = await chat.say("check my booking")
+    assert listed["text"].startswith("Your bookings:")
+    await chat.chat.close()
+
+
+# --- booking by SMS ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    fake = await FakeTwilio().start()
+    yield fake
+    await fake.close()
+
+
+async def test_sms_booking_with_numbered_answers(
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings], twilio: FakeTwilio
+) -> None:
+    app = create_app(settings_for(make_settings, twilio), clock=fixed_clock)
+    client = await aiohttp_client(app)
+    sent = 0
+
+    async def sms(text: str) -> str:
+        nonlocal sent
+        response = await post(
+            client, WEBHOOK, fixture("sms_text", MessageSid=f"SM{sent:032x}", Body=text)
+        )
+        assert response.status == 200
+        sent += 1
+        (reply,) = (await twilio.wait_for_messages(sent))[sent - 1 :]
+        body = reply.field("Body")
+        assert is_gsm7(body) and segments(body) <= 3, body
+        return body
+
+    service = await sms("mau ambil antrean")
+    assert service.startswith("Antrean untuk layanan apa?")
+    assert "\n4. Paspor" in service
+    day = await sms("4")
+    assert day.startswith("Antrean Paspor tanggal berapa?")
+    assert "1. Sen 30 Nov\n2. Sel 1 Des" in day
+    session = await sms("2")
+    assert "1. Pagi 08:00-10:00 (17 sisa)" in session
+    confirm = await sms("1")
+    assert confirm.startswith("Antrean Paspor, Selasa, 1 Desember 2026, sesi pagi")
+    assert "1. Ya\n2. Batal" in confirm
+    done = await sms("1")
+    [booking] = await app[HUB].bookings.list(TUE)
+    assert done.startswith(f"Antrean tercatat. Kode {booking.code}, no. H-001, Paspor")
+    assert booking.channel == "sms"
+    extra = len(PASPOR.requirements) - 3
+    assert f"+{extra} lainnya" in done and done.count("\n- ") == 3
