@@ -22,13 +22,12 @@ import dataclasses
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import sqlalchemy as sa
+from scratch import scratch_postgres  # bench/ is on sys.path when run as a script
 
 from hub.booking import Booking, BookingCalendar, BookingService
 from hub.catalogue import Catalogue, load_catalogue
@@ -122,21 +121,9 @@ async def run(url: str, attempts: int, concurrency: int) -> None:
         await db.close()
 
 
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def run_on_postgres(url: str, attempts: int, concurrency: int) -> None:
-    name = "omnihub_bench_" + uuid.uuid4().hex[:8]
-    await _admin(url, f'CREATE DATABASE "{name}"')
-    try:
-        await run(f"{url.rpartition('/')[0]}/{name}", attempts, concurrency)
-    finally:
-        await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_postgres(url) as scratch:
+        await run(scratch, attempts, concurrency)
 
 
 def main() -> None:

@@ -25,8 +25,8 @@ import uuid
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 from aiohttp import web
+from scratch import scratch_postgres  # bench/ is on sys.path when run as a script
 
 from hub.app import create_app
 from hub.config import load_config
@@ -91,21 +91,9 @@ async def run(storage_url: str, redis_url: str | None, visitors: int, messages: 
     print(f"latency p95        {quantiles[94] * 1000:.1f} ms")
 
 
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def run_on_postgres(url: str, redis_url: str | None, visitors: int, messages: int) -> None:
-    name = "omnihub_bench_" + uuid.uuid4().hex[:8]
-    await _admin(url, f'CREATE DATABASE "{name}"')
-    try:
-        await run(f"{url.rpartition('/')[0]}/{name}", redis_url, visitors, messages)
-    finally:
-        await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_postgres(url) as scratch:
+        await run(scratch, redis_url, visitors, messages)
 
 
 def main() -> None:

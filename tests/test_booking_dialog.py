@@ -20,13 +20,13 @@ from aiohttp.web import Application
 from hub.app import HUB, Hub, create_app
 from hub.booking import Booking
 from hub.catalogue import Catalogue, load_catalogue
-from hub.channels.sms_text import is_gsm7, segments
 from hub.config import Settings
 from hub.dialogs.booking import STATE
 from hub.store.tables import conversations
 from tests.chat_client import ChatClient
 from tests.fakes.twilio import FakeTwilio
-from tests.test_twilio import WEBHOOK, fixture, post, settings_for
+from tests.sms_client import SmsCitizen
+from tests.test_twilio import settings_for
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
@@ -358,19 +358,7 @@ async def test_sms_booking_with_numbered_answers(
 ) -> None:
     app = create_app(settings_for(make_settings, twilio), clock=fixed_clock)
     client = await aiohttp_client(app)
-    sent = 0
-
-    async def sms(text: str) -> str:
-        nonlocal sent
-        response = await post(
-            client, WEBHOOK, fixture("sms_text", MessageSid=f"SM{sent:032x}", Body=text)
-        )
-        assert response.status == 200
-        sent += 1
-        (reply,) = (await twilio.wait_for_messages(sent))[sent - 1 :]
-        body = reply.field("Body")
-        assert is_gsm7(body) and segments(body) <= 3, body
-        return body
+    sms = SmsCitizen(client, twilio).say
 
     service = await sms("mau ambil antrean")
     assert service.startswith("Antrean untuk layanan apa?")

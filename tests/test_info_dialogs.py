@@ -36,7 +36,8 @@ from hub.render import Renderer
 from hub.resources import templates_dir
 from tests.chat_client import ChatClient
 from tests.fakes.twilio import FakeTwilio
-from tests.test_twilio import WEBHOOK, fixture, post, settings_for
+from tests.sms_client import SmsCitizen
+from tests.test_twilio import settings_for
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
@@ -420,19 +421,7 @@ async def test_sms_gets_short_answers_and_numbered_menus(
     aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings], twilio: FakeTwilio
 ) -> None:
     client = await aiohttp_client(create_app(settings_for(make_settings, twilio)))
-    sent = 0
-
-    async def sms(text: str) -> str:
-        nonlocal sent
-        response = await post(
-            client, WEBHOOK, fixture("sms_text", MessageSid=f"SM{sent:032x}", Body=text)
-        )
-        assert response.status == 200
-        sent += 1
-        (reply,) = (await twilio.wait_for_messages(sent))[sent - 1 :]
-        body = reply.field("Body")
-        assert is_gsm7(body) and segments(body) <= 3, body
-        return body
+    sms = SmsCitizen(client, twilio).say
 
     requirements = await sms("syarat bikin paspor apa aja")
     assert requirements.startswith("Syarat Paspor:\n- KTP-el yang masih berlaku\n")
