@@ -134,7 +134,7 @@ class Hub:
         )
         # Loading (or, when the data changed, training) takes a moment: off the event loop.
         self.gateway.nlu = await asyncio.to_thread(
-            open_engine, self.settings, self.http, self._count_nlu_fallback
+            open_engine, self.settings, self.catalogue, self.http, self._count_nlu_fallback
         )
         for channel in self.channels.values():
             await channel.start(self.http)

@@ -53,14 +53,19 @@ def data_paths(settings: Settings) -> list[Path]:
 
 
 def load_builtin_engine(
-    settings: Settings | None = None, *, force_train: bool = False
+    settings: Settings | None = None,
+    *,
+    force_train: bool = False,
+    catalogue: Catalogue | None = None,
 ) -> tuple[builtin.BuiltinEngine, builtin.SavedModel, bool]:
     """The built-in engine, training (and saving) its model when needed.
 
+    ``catalogue`` is the one the caller already holds (read from settings if not given).
     Returns the engine, its model and whether it was trained just now.
     """
     settings = settings or Settings()
-    extractor = EntityExtractor(service_names(catalogue_for(settings)))
+    catalogue = catalogue or catalogue_for(settings)
+    extractor = EntityExtractor(service_names(catalogue))
     paths = data_paths(settings)
     model_path = Path(settings.nlu.model_path)
     if force_train:
@@ -73,10 +78,13 @@ def load_builtin_engine(
 
 
 def open_engine(
-    settings: Settings, http: ClientSession, on_fallback: Callable[[str], None]
+    settings: Settings,
+    catalogue: Catalogue,
+    http: ClientSession,
+    on_fallback: Callable[[str], None],
 ) -> NluEngine:
     """The configured engine; a Rasa engine falls back to the built-in one."""
-    engine, _model, _trained = load_builtin_engine(settings)
+    engine, _model, _trained = load_builtin_engine(settings, catalogue=catalogue)
     if settings.nlu.engine == "builtin":
         return engine
     from hub.nlu.rasa import RasaEngine

@@ -113,8 +113,7 @@ class DialogEngine:
         if not (wanted or flow.active(state)):
             return self.handle(turn, state, locale)
         locale = pick_locale(understanding, turn, locale)
-        new_state = dict(state)
-        new_state["turns"] = int(state.get("turns", 0)) + 1
+        new_state = _advance(state)
         new_state.pop(AWAITING, None)
         replies = await flow.respond(understanding, new_state, locale, context)
         if replies is None:
@@ -124,8 +123,7 @@ class DialogEngine:
     def handle(self, turn: Turn, state: dict[str, Any], locale: str) -> Outcome:
         understanding = self.understand(turn)
         locale = pick_locale(understanding, turn, locale)
-        new_state = dict(state)
-        new_state["turns"] = int(state.get("turns", 0)) + 1
+        new_state = _advance(state)
         replies = self._respond(understanding, new_state, locale)
         return Outcome(replies=replies, state=new_state, locale=locale, understanding=understanding)
 
@@ -170,6 +168,13 @@ class DialogEngine:
     def _fallback(self, state: dict[str, Any]) -> list[Reply]:
         state["fallbacks"] = int(state.get("fallbacks", 0)) + 1
         return [Reply("fallback", {"repeated": state["fallbacks"] > 1}), _menu()]
+
+
+def _advance(state: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the state for this turn (the caller's stays untouched), turn counted."""
+    new_state = dict(state)
+    new_state["turns"] = int(state.get("turns", 0)) + 1
+    return new_state
 
 
 def pick_locale(understanding: Parse, turn: Turn, locale: str) -> str:
