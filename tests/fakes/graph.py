@@ -18,6 +18,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.fakes import LocalServer
+
 VERSION = "v21.0"
 MESSAGE_TYPES = {"text", "interactive", "template", "image", "document", "audio", "video"}
 
@@ -42,7 +44,7 @@ class Failure:
 
 
 @dataclass
-class FakeGraph:
+class FakeGraph(LocalServer):
     access_token: str
     phone_number_id: str
     requests: list[Recorded] = field(default_factory=list)
@@ -56,18 +58,12 @@ class FakeGraph:
         app.router.add_post(f"/{VERSION}/{{number}}/messages", self._messages)
         app.router.add_get(f"/{VERSION}/{{media_id}}", self._media_info)
         app.router.add_get("/download/{media_id}", self._download)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
+        await self._serve(app)
         return self
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
 
     @property
     def api_base_url(self) -> str:
-        assert self._server is not None, "start() first"
-        return str(self._server.make_url(f"/{VERSION}"))
+        return self._url(f"/{VERSION}")
 
     def fail_next(
         self,

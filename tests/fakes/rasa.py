@@ -24,6 +24,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.fakes import LocalServer
+
 
 @dataclass(frozen=True)
 class FakeEntity:
@@ -42,7 +44,7 @@ class FakeEntity:
 
 
 @dataclass
-class FakeRasa:
+class FakeRasa(LocalServer):
     intent: str = "greet"
     confidence: float = 0.97
     ranking: list[tuple[str, float]] | None = None
@@ -57,20 +59,13 @@ class FakeRasa:
     async def start(self) -> FakeRasa:
         app = web.Application()
         app.router.add_post("/model/parse", self._parse)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
+        await self._serve(app)
         return self
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
 
     @property
     def url(self) -> str:
         """The Rasa server URL to give the client (no trailing slash)."""
-        assert self._server is not None, "start() first"
-        return str(self._server.make_url("")).rstrip("/")
+        return self._url()
 
     async def _parse(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -26,6 +26,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.fakes import LocalServer
+
 BOT_USER = {
     "id": 7000000001,
     "is_bot": True,
@@ -66,7 +68,7 @@ def _decode(value: str) -> Any:
 
 
 @dataclass
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     token: str = "123456789:TEST-fake-token_abcdefghijklmnop"
     max_poll_wait: float = 0.3
     """How long getUpdates holds an empty answer (Telegram holds up to ``timeout``)."""
@@ -83,19 +85,13 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
+        await self._serve(app)
         return self
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
 
     @property
     def url(self) -> str:
         """The ``api_base_url`` to give the channel."""
-        assert self._server is not None, "start() first"
-        return str(self._server.make_url("")).rstrip("/")
+        return self._url()
 
     # -- test controls ------------------------------------------------------------------
 

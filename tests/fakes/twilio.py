@@ -20,6 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from hub.model import utcnow
+from tests.fakes import LocalServer
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token-0123456789abcdef"
@@ -48,7 +49,7 @@ class Failure:
 
 
 @dataclass
-class FakeTwilio:
+class FakeTwilio(LocalServer):
     account_sid: str = ACCOUNT_SID
     auth_token: str = AUTH_TOKEN
     delay: float = 0.0
@@ -61,8 +62,7 @@ class FakeTwilio:
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start() first"
-        return str(self._server.make_url("")).rstrip("/")
+        return self._url()
 
     @property
     def messages(self) -> list[Recorded]:
@@ -85,14 +85,8 @@ class FakeTwilio:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._create)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._server = TestServer(app, host="127.0.0.1")
-        await self._server.start_server()
+        await self._serve(app)
         return self
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
 
     async def wait_for_messages(self, count: int, timeout: float = 10.0) -> list[Recorded]:
         """The first ``count`` accepted messages, waiting at most ``timeout`` seconds."""
