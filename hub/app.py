@@ -21,18 +21,26 @@ from aiohttp import ClientSession, ClientTimeout, web
 
 from hub import api
 from hub.booking import BookingCalendar, BookingService
+from hub.care.service import CareService
+from hub.care.sla import WorkingDays
+from hub.care_notices import CareNotices
 from hub.catalogue import Catalogue
 from hub.channels.base import Channel
 from hub.channels.registry import build_channels
 from hub.config import Settings
+from hub.console import ConsoleContext, setup_console
 from hub.coordination import Coordinator, open_coordinator
 from hub.dialogs.engine import DialogEngine
 from hub.gateway import Gateway, NotAccepting
+from hub.live import announce
+from hub.media import add_media_routes
 from hub.metrics import Metrics
 from hub.model import utcnow
 from hub.outbox import Dispatcher
+from hub.reminders import ReminderSender
 from hub.render import Renderer
 from hub.resources import templates_dir
+from hub.scheduler import Scheduler
 from hub.store import Database, migrate
 from hub.store import outbox as outbox_store
 from hub.understanding import catalogue_for, open_engine, use_service_names
@@ -83,7 +91,9 @@ class Hub:
         )
         for channel in extra_channels:
             self.channels[channel.name] = channel
-        self.renderer = Renderer(self.templates, settings.locale.default)
+        self.renderer = Renderer(
+            self.templates, settings.locale.default, public_url=settings.server.public_url
+        )
         # Read now, so a malformed services.yaml stops the start with the place at fault.
         self.catalogue = catalogue_for(settings)
         self.bookings = BookingService(
@@ -93,9 +103,25 @@ class Hub:
             settings.booking,
             clock=clock,
         )
+        self.care = CareService(
+            self.db,
+            self.catalogue,
+            settings.care,
+            WorkingDays(
+                ZoneInfo(settings.server.timezone),
+                weekdays=frozenset(settings.care.working_days),
+                holiday_categories=tuple(settings.care.holiday_categories),
+                closures=frozenset(settings.care.closures),
+            ),
+            clock=clock,
+        )
         self.api_tokens = api.TokenStore(self.db, clock=utcnow)
         self.dispatcher = Dispatcher(
-            db=self.db, channels=self.channels, config=settings.outbox, metrics=self.metrics
+            db=self.db,
+            channels=self.channels,
+            config=settings.outbox,
+            metrics=self.metrics,
+            on_delivery=self._announce_delivery,
         )
         self.gateway = Gateway(
             settings=settings,
@@ -105,6 +131,7 @@ class Hub:
                 threshold=settings.nlu.threshold,
                 catalogue=self.catalogue,
                 bookings=self.bookings,
+                care=self.care,
             ),
             renderer=self.renderer,
             channels=self.channels,
@@ -112,6 +139,9 @@ class Hub:
             on_queued=self.dispatcher.notify,
             clock=clock,
         )
+        self.care.notifier = CareNotices(self.gateway, lambda: self.catalogue, self.metrics)
+        self.reminders = ReminderSender(self.bookings, self.gateway)
+        self.scheduler = Scheduler(settings, self.bookings, self.reminders, self.care)
         self.http: ClientSession | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
@@ -144,6 +174,8 @@ class Hub:
         if dispatch:
             self._dispatch_task = asyncio.create_task(self.dispatcher.run())
             self._sweep_task = asyncio.create_task(self._sweep_pending())
+            if self.settings.scheduler.enabled:
+                self.scheduler.start()
 
     async def reload_catalogue(self) -> Catalogue:
         """Re-read services.yaml and answer from it from the next message on.
@@ -160,9 +192,13 @@ class Hub:
         self.gateway.dialogs.use_catalogue(catalogue)
         self.bookings.catalogue = catalogue
         self.bookings.calendar = calendar
+        self.care.catalogue = catalogue
         self.catalogue = catalogue
         log.info("catalogue reloaded", extra={"services": len(catalogue.services)})
         return catalogue
+
+    async def _announce_delivery(self, conversation_id: int, status: str) -> None:
+        await announce(self.coordinator, "delivery", conversation_id=conversation_id, status=status)
 
     def _count_nlu_fallback(self, reason: str) -> None:
         self.metrics.nlu_fallbacks.labels(reason).inc()
@@ -182,6 +218,7 @@ class Hub:
         if self._shut_down:
             return
         self._shut_down = True
+        await self.scheduler.stop()
         if self._sweep_task is not None:
             self._sweep_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -258,7 +295,19 @@ def create_app(
         middlewares=[errors_middleware, *api.MIDDLEWARES], client_max_size=1024**2
     )
     app[HUB] = hub
-    api.setup_api(app, api.ApiContext(bookings=hub.bookings, tokens=hub.api_tokens))
+    api.setup_api(app, api.ApiContext(bookings=hub.bookings, tokens=hub.api_tokens, care=hub.care))
+    if settings.console.enabled:
+        console = ConsoleContext(
+            db=hub.db,
+            settings=settings,
+            coordinator=hub.coordinator,
+            clock=clock,
+            templates=hub.templates,
+            care=hub.care,
+            officer_reply=hub.gateway.officer_reply,
+            catalogue=lambda: hub.catalogue,
+        )
+        setup_console(app, console)
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await hub.start()
@@ -272,6 +321,7 @@ def create_app(
     app.on_shutdown.append(on_shutdown)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    add_media_routes(app)
     for channel in hub.channels.values():
         for route in channel.routes(hub.gateway.accept, hub.gateway.record_status):
             app.router.add_route(route.method, route.path, route.handler)

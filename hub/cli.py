@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub import cli_nlu, cli_token
+from hub import cli_nlu, cli_officer, cli_token
 from hub.app import HUB, Hub, SchemaOutOfDate, create_app
 from hub.catalogue import CatalogueError
 from hub.channels.cli import CliChannel
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_nlu.add_commands(sub)
     cli_token.add_commands(sub)
+    cli_officer.add_commands(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -255,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in ("chat", "db", "config", "telegram", "nlu", "token")
+    quiet = args.command in ("chat", "db", "config", "telegram", "nlu", "token", "officer")
     configure_logging("WARNING" if quiet else settings.logging.level)
     try:
         if args.command == "serve":
@@ -272,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_nlu.run(args, settings)
         elif args.command == "token":
             return cli_token.run(args, settings)
+        elif args.command == "officer":
+            return cli_officer.run(args, settings)
     except (SchemaOutOfDate, CatalogueError) as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2

@@ -274,6 +274,14 @@ class BookingConfig(_Section):
     """services.yaml ``holidays_2026_bali`` statuses (matched as prefixes) that close the mall."""
     holiday_categories: list[Literal["public", "government"]] = ["public", "government"]
     """``holidays`` package categories for Indonesia: government = cuti bersama."""
+    reminders: bool = True
+    """Remind citizens of their booking: the day before and shortly before the session."""
+    reminder_day_before_at: ClockTime = time(16)
+    """WITA time of the reminder on the day before the visit."""
+    reminder_before_session_minutes: int = Field(default=60, ge=1, le=12 * 60)
+    """How long before the session starts the second reminder goes."""
+    no_show_at: ClockTime = time(17)
+    """WITA time from which the day's bookings nobody checked in for become ``no_show``."""
 
     @field_validator("sessions")
     @classmethod
@@ -287,10 +295,66 @@ class BookingConfig(_Section):
                 raise ValueError(f"sessions {before.name!r} and {after.name!r} overlap")
         return ordered
 
+    @model_validator(mode="after")
+    def _no_show_after_sessions(self) -> BookingConfig:
+        last_end = max(s.end for s in self.sessions)
+        if self.no_show_at < last_end:
+            raise ValueError(
+                f"no_show_at {self.no_show_at:%H:%M} is before the last session ends "
+                f"({last_end:%H:%M}): citizens would be marked absent while still expected"
+            )
+        return self
+
     @field_validator("holiday_statuses_closed")
     @classmethod
     def _lowercase_statuses(cls, value: list[str]) -> list[str]:
         return [v.strip().lower() for v in value if v.strip()]
+
+
+class CareConfig(_Section):
+    verify_within_days: int = Field(default=3, ge=1, le=60)
+    """Working days to verify (or forward, or reject) a received ticket."""
+    follow_up_within_days: int = Field(default=5, ge=1, le=60)
+    """Working days for the agency to resolve a forwarded ticket."""
+    close_after_days: int = Field(default=10, ge=1, le=60)
+    """Working days after ``resolved`` before a ticket the citizen did not answer closes."""
+    working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    """Weekdays that count (Monday = 0)."""
+    holiday_categories: list[Literal["public", "government"]] = ["public"]
+    """``holidays`` categories for Indonesia that do not count (government = cuti bersama)."""
+    closures: list[date] = []
+    """More days that do not count."""
+    office_opens: ClockTime = time(8)
+    office_closes: ClockTime = time(15)
+    """When officers answer handed-over chats (WITA, on working days)."""
+    low_rating: int = Field(default=2, ge=1, le=4)
+    """A rating at or below this reopens a resolved ticket for a supervisor."""
+
+    @field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(not 0 <= d <= 6 for d in value):
+            raise ValueError("working_days must list weekdays 0 (Monday) to 6 (Sunday)")
+        return sorted(set(value))
+
+
+class SchedulerConfig(_Section):
+    enabled: bool = True
+    """Run the timed jobs (reminders, end-of-day no-shows) in this process. Safe in every
+    process: each job claims its work in the database, so it happens once."""
+    tick_seconds: float = Field(default=30.0, gt=0, le=3600)
+    """How often due reminders are looked for: a reminder is at most this late."""
+
+
+class ConsoleConfig(_Section):
+    enabled: bool = True
+    """Serve the officers' console under ``/console``."""
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 31)
+    """How long a login lasts; the officer logs in again after it."""
+    max_failed_logins: int = Field(default=5, ge=1, le=100)
+    """Wrong passwords in a row that lock the account."""
+    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    """How long a locked account refuses every password, the right one too."""
 
 
 class LoggingConfig(_Section):
@@ -317,6 +381,9 @@ class Settings(BaseSettings):
     nlu: NluConfig = NluConfig()
     catalogue: CatalogueConfig = CatalogueConfig()
     booking: BookingConfig = BookingConfig()
+    care: CareConfig = CareConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    console: ConsoleConfig = ConsoleConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod

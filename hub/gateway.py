@@ -22,6 +22,7 @@ from hub.channels.base import Capabilities, Channel
 from hub.config import Settings
 from hub.coordination import Coordinator
 from hub.dialogs.engine import DialogContext, DialogEngine, Outcome, Turn
+from hub.live import announce
 from hub.metrics import Metrics
 from hub.model import (
     ConversationStatus,
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 DEDUPE_TTL_SECONDS = 3 * 24 * 3600
 CHOICES_KEY = "_choices"
 STATUS_RETRY_DELAYS = (0.5, 2.0, 10.0)
+OFFICER_TEMPLATE = "officer_text"
+"""An officer's own words: the template only passes the text through."""
 
 
 class NotAccepting(Exception):
@@ -137,6 +140,8 @@ class Gateway:
         async with self.db.begin() as conn:
             found = await messages.apply_delivery_update(conn, update)
         self.metrics.delivery_updates.labels(update.channel, update.status.value).inc()
+        if found:
+            await announce(self.coordinator, "delivery", status=update.status.value)
         if not found and self._accepting:
             task = asyncio.create_task(self._retry_status(update))
             self._status_retries.add(task)
@@ -202,13 +207,32 @@ class Gateway:
                 conversation = await conversations.get(conn, record.conversation_id)
                 if conversation is None:
                     raise LookupError("conversation vanished")
-                if conversation.status in (ConversationStatus.HANDOFF, ConversationStatus.OFFICER):
+                for_officers = conversation.status in (
+                    ConversationStatus.HANDOFF,
+                    ConversationStatus.OFFICER,
+                )
+                if for_officers:
                     # Officers answer these; the console shows the message.
                     await messages.mark_processed(conn, record.id, ProcessingState.HANDLED)
-                    return
+            if for_officers:
+                await announce(
+                    self.coordinator,
+                    "message",
+                    conversation_id=conversation.id,
+                    message_id=record.id,
+                )
+                return
             outcome = await self._converse(conversation, record, parse)
             async with self.db.begin() as conn:
                 await self._record(conn, conversation, record, outcome)
+            if outcome.handoff:
+                self.metrics.handoffs.labels(outcome.handoff).inc()
+                await announce(
+                    self.coordinator,
+                    "handoff",
+                    conversation_id=conversation.id,
+                    reason=outcome.handoff,
+                )
         except Exception as exc:
             log.exception("pipeline failed on a message", extra={"message_id": record.id})
             self.metrics.pipeline_failures.inc()
@@ -229,12 +253,14 @@ class Gateway:
             default_locale=self.settings.locale.default,
             supported_locales=tuple(self.settings.locale.supported),
             parse=parse,
+            attachments=tuple(record.attachments),
         )
         context = DialogContext(
             contact_id=conversation.contact_id,
             conversation_id=conversation.id,
             channel=conversation.channel,
             today=self.today(),
+            now=self.clock(),
         )
         outcome = await self.dialogs.respond(turn, state, conversation.locale, context)
         if outcome.replies and outcome.replies[0].template == "clarify":
@@ -255,6 +281,8 @@ class Gateway:
         await conversations.save_dialog(
             conn, conversation.id, state=outcome.state, locale=outcome.locale
         )
+        if outcome.handoff:
+            await conversations.hand_off(conn, conversation.id, outcome.handoff, self.clock())
         if outcome.locale != conversation.locale:
             await contacts.set_locale(conn, conversation.contact_id, outcome.locale)
         understanding = outcome.understanding
@@ -266,6 +294,56 @@ class Gateway:
             entities=_stored_understanding(understanding),
             text=_without_niks(record.text, understanding),
         )
+
+    async def queue_notice(
+        self,
+        conn: Any,
+        conversation_id: int,
+        make_replies: Callable[[str], list[Reply]],
+        author: str = "bot",
+        state: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Queue messages the citizen did not prompt (a reminder, a ticket's news) on the
+        conversation's channel, in the citizen's language, inside the caller's
+        transaction. ``make_replies`` gets the locale; ``state`` keys are set in the
+        dialog state (a question now awaiting an answer), and choices offered become
+        the numbered menu a digit answers. False when the conversation is gone. The
+        caller calls :attr:`on_queued` after committing."""
+        conversation = await conversations.get(conn, conversation_id)
+        if conversation is None:
+            return False
+        replies = make_replies(conversation.locale)
+        await self._queue_replies(conn, conversation, replies, conversation.locale, None, author)
+        offered = [c.payload for reply in replies for c in reply.choices]
+        if state or offered:
+            new_state = {**conversation.state, **(state or {})}
+            if offered:
+                new_state[CHOICES_KEY] = offered
+            await conversations.save_dialog(
+                conn, conversation.id, state=new_state, locale=conversation.locale
+            )
+        return True
+
+    async def officer_reply(self, conversation_id: int, officer_id: int, text: str) -> bool:
+        """An officer's answer, queued in the outbox for the channel the citizen last
+        wrote on (long text split as the channel needs); False if no such conversation."""
+        if not text.strip():
+            raise ValueError("empty reply")
+        async with self.db.begin() as conn:
+            conversation = await conversations.get(conn, conversation_id)
+            if conversation is None:
+                return False
+            await self._queue_replies(
+                conn,
+                conversation,
+                [Reply(OFFICER_TEMPLATE, {"text": text.strip()})],
+                conversation.locale,
+                None,
+                author=f"officer:{officer_id}",
+            )
+        self.on_queued()
+        await announce(self.coordinator, "message", conversation_id=conversation_id)
+        return True
 
     async def _queue_replies(
         self,

@@ -63,6 +63,18 @@ class Metrics:
             ["reason"],
             registry=self.registry,
         )
+        self.sla_breaches = Counter(
+            "omnihub_care_sla_breaches",
+            "CARE tickets whose deadline passed (each stage counted once), by agency",
+            ["agency"],
+            registry=self.registry,
+        )
+        self.handoffs = Counter(
+            "omnihub_handoffs",
+            "Conversations handed to officers, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
         self.outbox_depth = Gauge(
             "omnihub_outbox_depth",
             "Outbound messages waiting to be sent",

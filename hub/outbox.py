@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from hub.channels.base import Channel, ChannelError
@@ -36,11 +36,15 @@ class Dispatcher:
         channels: Mapping[str, Channel],
         config: OutboxConfig,
         metrics: Metrics,
+        on_delivery: Callable[[int, str], Awaitable[None]] | None = None,
     ) -> None:
+        """``on_delivery(conversation_id, status)`` hears of each send and final failure
+        (the console's live view); it must not raise."""
         self.db = db
         self.channels = channels
         self.config = config
         self.metrics = metrics
+        self.on_delivery = on_delivery
         self._wake = asyncio.Event()
         self._stopping = False
         self._rng = random.Random()
@@ -124,6 +128,8 @@ class Dispatcher:
                 segments=result.segments,
             )
         self.metrics.outbound.labels(row.channel, "sent").inc()
+        if self.on_delivery is not None:
+            await self.on_delivery(row.conversation_id, "sent")
 
     async def _window_open(self, row: OutboxRecord, hours: int) -> bool:
         """Whether the citizen wrote on this channel within the provider's window."""
@@ -148,6 +154,8 @@ class Dispatcher:
                 await store.mark_retry(conn, row.id, reason, utcnow() + timedelta(seconds=delay))
         result = "failed" if give_up else "retry"
         self.metrics.outbound.labels(row.channel, result).inc()
+        if give_up and self.on_delivery is not None:
+            await self.on_delivery(row.conversation_id, "failed")
         log.warning(
             "send %s",
             "failed for good" if give_up else "will be retried",

@@ -3,22 +3,26 @@
 Templates live in ``templates/replies/<locale>/<key>.j2``; a channel may have its
 own variant ``<key>.<channel>.j2`` (short SMS wording, say). Choices become
 buttons where the channel has them, otherwise a numbered menu the citizen
-answers with a digit.
+answers with a digit. Attachments a dialog names by a hub path (``/media/...``)
+get the hub's public URL, since providers fetch media by absolute URL; a
+channel without attachments (SMS: no MMS) gets the text alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import jinja2
 
 from hub.channels.base import Capabilities
-from hub.model import Choice, OutboundMessage, Reply
+from hub.model import Attachment, Choice, OutboundMessage, Reply
 
 
 class Renderer:
-    def __init__(self, templates: Path, default_locale: str = "id") -> None:
+    def __init__(self, templates: Path, default_locale: str = "id", public_url: str = "") -> None:
         self.default_locale = default_locale
+        self.public_url = public_url.rstrip("/")
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates / "replies"),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
@@ -72,6 +76,18 @@ class Renderer:
             # A session configured without a label: its own name is still readable.
             return arg.rpartition(".")[2].capitalize()
 
+    def _template_variables(self, reply: Reply, locale: str) -> tuple[str, ...]:
+        """The values of the provider template sent instead of this reply outside
+        WhatsApp's 24-hour window, one per line of ``<key>.vars.j2``; () when the reply
+        has no such companion (the channel then sends the whole text as ``{{1}}``)."""
+        names = [f"{loc}/{reply.template}.vars.j2" for loc in (locale, self.default_locale)]
+        try:
+            template = self.env.select_template(names)
+        except jinja2.TemplatesNotFound:
+            return ()
+        lines = template.render(**dict(reply.context)).strip().splitlines()
+        return tuple(line.strip() for line in lines if line.strip())
+
     def text(self, key: str, locale: str, channel: str, **context: object) -> str:
         return self._template(key, locale, channel).render(**context).strip()
 
@@ -93,19 +109,30 @@ class Renderer:
             body = f"{body}\n\n{menu}" if body else menu
             choices = ()
         parts = split_text(body, capabilities.max_text_length)
+        variables = self._template_variables(reply, locale)
+        attachments = (
+            tuple(self._absolute(a) for a in reply.attachments) if capabilities.attachments else ()
+        )
         return [
             OutboundMessage(
                 channel=channel,
                 recipient=recipient,
                 text=part,
                 choices=choices if index == len(parts) - 1 else (),
-                attachments=reply.attachments if index == 0 else (),
+                attachments=attachments if index == 0 else (),
                 template_key=reply.template,
+                template_variables=variables,
                 locale=locale,
                 reply_to=reply_to,
             )
             for index, part in enumerate(parts)
         ]
+
+    def _absolute(self, attachment: Attachment) -> Attachment:
+        """A hub path (``/media/qr/...``) as the public URL providers fetch it from."""
+        if not attachment.url.startswith("/"):
+            return attachment
+        return dataclasses.replace(attachment, url=self.public_url + attachment.url)
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -3,7 +3,9 @@
 The app is served on a local port from a thread with its own event loop, because
 Schemathesis sends its requests synchronously. Examples are few and derandomised,
 so the run is quick and the same every time; ``test_api.py`` covers the states
-(bookings, check-in, cancel) that random codes would not reach.
+(bookings, check-in, cancel) that random codes would not reach. A few CARE tickets
+are filed first, and valid requests for one ticket use their ids, so the ticket
+answers (200 with history, 409 with the allowed moves) are checked too, not only 404.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 import schemathesis
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import negative_data_rejection
 
@@ -25,6 +28,7 @@ from hub.api.openapi import document
 from hub.app import HUB, create_app
 from hub.catalogue import load_catalogue
 from hub.config import Settings
+from tests.test_api_tickets import seed_tickets
 
 EXAMPLES = 25
 
@@ -34,6 +38,7 @@ class LiveApi:
     settings: Settings
     base_url: str = ""
     token: str = ""
+    ticket_ids: list[str] = field(default_factory=list)
     ready: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -56,6 +61,7 @@ class LiveApi:
                 port = probe.getsockname()[1]
             await web.TCPSite(runner, "127.0.0.1", port).start()
             self.token = (await app[HUB].api_tokens.create("schemathesis")).token
+            self.ticket_ids = await seed_tickets(app[HUB])
             self.base_url = f"http://127.0.0.1:{port}"
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
             self.ready.set()
@@ -104,7 +110,10 @@ def test_generated_requests_get_documented_answers(live_api: LiveApi, mode: Gene
         if mode is GenerationMode.NEGATIVE and operation.path == "/api/v1/openapi.json":
             continue  # no parameters and no token: nothing can be invalid
 
-        @given(case=operation.as_strategy(generation_mode=mode))
+        @given(
+            case=operation.as_strategy(generation_mode=mode),
+            ticket_id=st.sampled_from(live_api.ticket_ids),
+        )
         @settings(
             max_examples=EXAMPLES,
             deadline=None,
@@ -112,10 +121,14 @@ def test_generated_requests_get_documented_answers(live_api: LiveApi, mode: Gene
             database=None,
             suppress_health_check=list(HealthCheck),
         )
-        def check(case: schemathesis.Case) -> None:
+        def check(case: schemathesis.Case, ticket_id: str) -> None:
+            if mode is GenerationMode.POSITIVE and case.operation.path.startswith(
+                "/api/v1/tickets/{id}"
+            ):
+                case.path_parameters = {"id": ticket_id}
             case.call_and_validate(
                 base_url=live_api.base_url, headers=headers, excluded_checks=excluded
             )
 
         check()
-    assert len(labels) == 8
+    assert len(labels) == 11

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from aiohttp.web import Application
 
 from hub.app import HUB, Hub, create_app
-from hub.booking import Booking
+from hub.booking import Booking, BookingStatus
 from hub.catalogue import Catalogue, load_catalogue
 from hub.config import Settings
 from hub.dialogs.booking import STATE
@@ -26,6 +26,7 @@ from hub.store.tables import conversations
 from tests.chat_client import ChatClient
 from tests.fakes.twilio import FakeTwilio
 from tests.sms_client import SmsCitizen
+from tests.test_booking import new_contacts
 from tests.test_twilio import settings_for
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
@@ -377,3 +378,265 @@ async def test_sms_booking_with_numbered_answers(
     assert booking.channel == "sms"
     extra = len(PASPOR.requirements) - 3
     assert f"+{extra} lainnya" in done and done.count("\n- ") == 3
+
+
+# --- races, refusals, codes and changes -------------------------------------------------------
+
+
+async def test_the_session_fills_up_before_the_citizen_says_yes(
+    client: TestClient[Any, Any],
+) -> None:
+    hub = client.app[HUB]
+    hub.bookings.catalogue = with_quota(hub.catalogue, paspor=3)  # one place per session
+    chat = await chat_on(client)
+    [confirm] = await chat.say("antri paspor besok pagi")
+    assert "Waktu: sesi pagi 08.00-10.00 WITA" in confirm["text"]
+    assert titles(confirm) == ["Ya", "Batal"]
+
+    # Meanwhile someone else takes the last morning place.
+    (other,) = await new_contacts(hub.db, 1)
+    taken = await hub.bookings.book(other, PASPOR.id, TUE, "pagi", "api")
+    assert isinstance(taken, Booking) and taken.queue_label == "H-001"
+
+    [refused] = await chat.say("ya")
+    assert refused["text"].startswith("Sesi pagi sudah penuh.\nPilih sesi lain:")
+    assert "Kode booking" not in refused["text"]
+    assert offered(refused) == {
+        "Siang 10:00-12:00 (1 sisa)": '/inform{"time": "siang"}',
+        "Sore 13:00-15:00 (1 sisa)": '/inform{"time": "sore"}',
+    }
+    assert await hub.bookings.list(TUE) == [taken]
+
+    # The service and the date were kept: choosing a session asks to confirm again.
+    [again] = await chat.choose('/inform{"time": "siang"}')
+    assert "Tanggal: Selasa, 1 Desember 2026" in again["text"]
+    assert "Waktu: sesi siang 10.00-12.00 WITA" in again["text"]
+    [done] = await chat.say("ya")
+    first, mine = await hub.bookings.list(TUE)
+    assert first == taken and mine.contact_id != other
+    assert (mine.session, mine.queue_label, mine.channel) == ("siang", "H-002", "webchat")
+    assert f"Kode booking: {mine.code}" in done["text"] and "Nomor antrean: H-002" in done["text"]
+    await chat.chat.close()
+
+
+async def test_a_second_booking_for_the_same_service_and_day_is_refused(
+    client: TestClient[Any, Any],
+) -> None:
+    hub = client.app[HUB]
+    chat = await chat_on(client)
+    await chat.say("antri ktp besok pagi")
+    await chat.say("ya")
+    [booking] = await hub.bookings.list(TUE)
+
+    [confirm] = await chat.say("antri ktp besok siang")
+    assert "Waktu: sesi siang 10.00-12.00 WITA" in confirm["text"]
+    [refused] = await chat.say("ya")
+    assert refused["text"].startswith(
+        f"Anda sudah punya antrean KTP-el baru pada hari itu, kode {booking.code}."
+    )
+    assert "Kode booking" not in refused["text"]
+    assert offered(refused) == {"Cek antrean saya": "/check_booking"}
+    assert await hub.bookings.list(TUE) == [booking]
+    assert STATE not in await _state(client)
+
+    [listed] = await chat.choose("/check_booking")
+    assert f"- {booking.code}, no. A-001: {KTP.name_id}, Selasa, 1 Desember" in listed["text"]
+    # The refusal ended the flow: another "ya" books nothing either.
+    [after] = await chat.say("ya")
+    assert "Kode booking" not in after["text"]
+    assert await bookings_of(hub) == [booking]
+    await chat.chat.close()
+
+
+async def test_a_refused_reschedule_leaves_the_booking_as_it_was(
+    client: TestClient[Any, Any],
+) -> None:
+    hub = client.app[HUB]
+    hub.bookings.catalogue = with_quota(hub.catalogue, ktp_el_baru=3)  # one place per session
+    chat = await chat_on(client)
+    await chat.say("antri ktp besok pagi")
+    await chat.say("ya")
+    [booking] = await hub.bookings.list(TUE)
+    (other,) = await new_contacts(hub.db, 1)
+    assert isinstance(await hub.bookings.book(other, KTP.id, WED, "pagi", "api"), Booking)
+
+    [sunday] = await chat.say("pindah antrean saya ke hari minggu")
+    assert sunday["text"].startswith(
+        "MPP Badung tutup pada hari Sabtu dan Minggu (Minggu, 6 Desember 2026)."
+    )
+    assert "Tanggal terdekat yang masih bisa:" in sunday["text"]
+    assert offered(sunday) == {
+        "Sen 7 Des": '/inform{"date": "2026-12-07"}',
+        "Sel 8 Des": '/inform{"date": "2026-12-08"}',
+        "Rab 9 Des": '/inform{"date": "2026-12-09"}',
+    }
+
+    [past] = await chat.say("kemarin")
+    assert past["text"].startswith("Tanggal Minggu, 29 November 2026 sudah lewat.")
+    assert titles(past) == ["Sen 30 Nov", "Sel 1 Des", "Rab 2 Des"]
+
+    [full] = await chat.say("rabu pagi")
+    assert full["text"].startswith("Sesi pagi sudah penuh.\nPilih sesi lain:")
+    assert offered(full) == {
+        "Siang 10:00-12:00 (1 sisa)": '/inform{"time": "siang"}',
+        "Sore 13:00-15:00 (1 sisa)": '/inform{"time": "sore"}',
+    }
+
+    # The afternoon is taken too while the citizen confirms.
+    [confirm] = await chat.choose('/inform{"time": "sore"}')
+    assert confirm["text"].startswith(f"Pindahkan antrean {booking.code} (KTP-el baru, Selasa")
+    assert "ke Rabu, 2 Desember 2026, sesi sore 13.00-15.00 WITA?" in confirm["text"]
+    (late,) = await new_contacts(hub.db, 1)
+    assert isinstance(await hub.bookings.book(late, KTP.id, WED, "sore", "api"), Booking)
+    [raced] = await chat.say("ya")
+    assert raced["text"].startswith("Sesi sore sudah penuh.\nPilih sesi lain:")
+    assert "sudah dipindah" not in raced["text"]
+    assert titles(raced) == ["Siang 10:00-12:00 (1 sisa)"]
+
+    left, _menu = await chat.say("batal", 2)
+    assert left["text"].startswith("Baik, perubahan antrean dibatalkan. Tidak ada yang berubah.")
+    [after] = await hub.bookings.for_contact(booking.contact_id)
+    assert after == booking
+    assert (after.day, after.session, after.queue_label, after.status) == (
+        TUE,
+        "pagi",
+        "A-001",
+        BookingStatus.BOOKED,
+    )
+    free = {s.session: s.free for s in await hub.bookings.slots(KTP.id, WED)}
+    assert free == {"pagi": 0, "siang": 1, "sore": 0}
+    assert [s.free for s in await hub.bookings.slots(KTP.id, TUE)] == [0, 1, 1]
+    await chat.chat.close()
+
+
+async def test_a_code_typed_alone_shows_that_booking_to_its_owner_only(
+    client: TestClient[Any, Any],
+) -> None:
+    hub = client.app[HUB]
+    owner = await chat_on(client)
+    await owner.say("antri ktp besok pagi")
+    await owner.say("ya")
+    [booking] = await hub.bookings.list(TUE)
+    assert booking.code.startswith("B-")
+
+    [seen] = await owner.say(booking.code)
+    assert seen["text"].startswith(
+        f"Antrean Anda:\n- {booking.code}, no. A-001: {KTP.name_id}, Selasa, 1 Desember 2026, "
+        f"sesi pagi 08.00-10.00 WITA, {KTP.counter}"
+    )
+    assert offered(seen) == {
+        "Ubah jadwal antrean": f'/reschedule_booking{{"booking_code": "{booking.code}"}}',
+        "Batalkan antrean": f'/cancel_booking{{"booking_code": "{booking.code}"}}',
+    }
+    # Typed the way it is read out: small letters, no dash.
+    [again] = await owner.say(booking.code.lower().replace("-", ""))
+    assert again["text"] == seen["text"]
+
+    stranger = await chat_on(client)
+    [nothing] = await stranger.say(booking.code)
+    assert nothing["text"].startswith(f"Antrean dengan kode {booking.code} tidak ditemukan")
+    assert "A-001" not in nothing["text"] and "Selasa" not in nothing["text"]
+    assert titles(nothing) == ["Ambil antrean"]
+    assert await hub.bookings.list(TUE) == [booking]
+    await owner.chat.close()
+    await stranger.chat.close()
+
+
+async def test_english_speaking_citizen_moves_and_cancels(client: TestClient[Any, Any]) -> None:
+    hub = client.app[HUB]
+    chat = await chat_on(client)
+    await chat.say("book a queue for ktp tomorrow morning")
+    await chat.say("yes")
+    [booking] = await hub.bookings.list(TUE)
+
+    [session] = await chat.say("move my booking to Wednesday")
+    assert session["text"].startswith(
+        "Choose a session for New ID card (KTP) on Wednesday 2 December 2026 (WITA):"
+    )
+    assert titles(session) == [
+        "Morning 08:00-10:00 (40 left)",
+        "Midday 10:00-12:00 (40 left)",
+        "Afternoon 13:00-15:00 (40 left)",
+    ]
+    [confirm] = await chat.choose('/inform{"time": "sore"}')
+    assert confirm["text"].startswith(
+        f"Move booking {booking.code} (New ID card (KTP), Tuesday 1 December 2026, "
+        "morning session 08:00-10:00 WITA)"
+    )
+    assert "to Wednesday 2 December 2026, afternoon session 13:00-15:00 WITA?" in confirm["text"]
+    assert titles(confirm) == ["Yes", "Cancel"]
+    [moved] = await chat.say("yes")
+    assert moved["text"].startswith(
+        f"Booking {booking.code} has moved.\nNew queue number: A-001\n"
+        "Date: Wednesday 2 December 2026\nTime: afternoon session 13:00-15:00 WITA"
+    )
+    [after] = await hub.bookings.for_contact(booking.contact_id)
+    assert (after.code, after.day, after.session) == (booking.code, WED, "sore")
+
+    [ask] = await chat.say("cancel my booking")
+    assert ask["text"].startswith(
+        f"Cancel booking {booking.code} (no. A-001) for {KTP.name_en}, "
+        "Wednesday 2 December 2026, afternoon session 13:00-15:00 WITA?"
+    )
+    assert titles(ask) == ["Yes", "Cancel"]
+    [cancelled] = await chat.say("yes")
+    assert cancelled["text"].startswith(
+        f"Booking {booking.code} (New ID card (KTP), Wednesday 2 December 2026) is cancelled."
+    )
+    assert titles(cancelled) == ["Book a queue"]
+    assert await hub.bookings.for_contact(booking.contact_id) == []
+    [gone] = await hub.bookings.list(WED)
+    assert gone.status is BookingStatus.CANCELLED
+    await chat.chat.close()
+
+
+async def test_sms_cancel_with_numbered_answers_gives_the_place_back(
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings], twilio: FakeTwilio
+) -> None:
+    app = create_app(settings_for(make_settings, twilio), clock=fixed_clock)
+    client = await aiohttp_client(app)
+    hub = app[HUB]
+    sms = SmsCitizen(client, twilio).say
+
+    async def free() -> dict[str, int]:
+        return {s.session: s.free for s in await hub.bookings.slots(PASPOR.id, TUE)}
+
+    before = await free()
+    confirm = await sms("antri paspor besok pagi")
+    assert confirm.startswith("Antrean Paspor, Selasa, 1 Desember 2026, sesi pagi")
+    done = await sms("1")
+    [booking] = await hub.bookings.list(TUE)
+    assert done.startswith(f"Antrean tercatat. Kode {booking.code}, no. H-001, Paspor")
+    assert await free() == {**before, "pagi": before["pagi"] - 1}
+
+    ask = await sms("batalkan antrean saya")
+    assert ask.startswith(f"Batalkan antrean {booking.code} (no. H-001) untuk {PASPOR.name_id}")
+    assert "1. Ya\n2. Batal" in ask
+    cancelled = await sms("1")
+    assert cancelled.startswith(
+        f"Antrean {booking.code} (Paspor, Selasa, 1 Desember 2026) sudah dibatalkan."
+    )
+    assert "1. Ambil antrean" in cancelled
+    [after] = await hub.bookings.list(TUE)
+    assert (after.code, after.status) == (booking.code, BookingStatus.CANCELLED)
+    assert await hub.bookings.for_contact(booking.contact_id) == []
+    assert await free() == before
+    none = await sms("cek antrean saya")
+    assert none.startswith("Anda belum punya antrean yang aktif.")
+
+
+async def test_a_code_typed_alone_answers_which_booking(client: TestClient[Any, Any]) -> None:
+    hub = client.app[HUB]
+    chat = await chat_on(client)
+    for text in ("antri ktp besok pagi", "antri paspor lusa sore"):
+        await chat.say(text)
+        await chat.say("ya")
+    codes = {b.service_id: b.code for b in await bookings_of(hub)}
+    [pick] = await chat.say("batalkan antrean saya")
+    assert pick["text"].startswith("Anda punya beberapa antrean. Mana yang ingin dibatalkan?")
+    [ask] = await chat.say(codes["paspor"])
+    assert ask["text"].startswith(f"Batalkan antrean {codes['paspor']} (no. H-001)")
+    [cancelled] = await chat.say("ya")
+    assert cancelled["text"].startswith(f"Antrean {codes['paspor']} (Paspor, Rabu")
+    assert [b.service_id for b in await bookings_of(hub) if b.active] == [KTP.id]
+    await chat.chat.close()

@@ -215,7 +215,8 @@ def test_no_date_in_durations_and_numbers(extractor: EntityExtractor, text: str)
         ("lusa siang", ("siang", "siang")),
         ("sore", ("sore", "sore")),
         ("in the morning", ("pagi", "in the morning")),
-        ("afternoon", ("siang", "afternoon")),
+        ("afternoon", ("sore", "afternoon")),
+        ("at midday", ("siang", "midday")),
     ],
 )
 def test_times(extractor: EntityExtractor, text: str, expected: tuple[str, str]) -> None:

@@ -128,7 +128,7 @@ async def test_numbered_reply_selects_the_offered_choice(
         await hub.close()
     printed = "".join(out.lines)
     assert "3. Pengaduan (CARE)" in printed
-    assert "Pengaduan CARE lewat chat belum tersedia" in printed
+    assert "Silakan ceritakan apa yang terjadi" in printed, "3 picked the complaint"
 
 
 async def test_healthz_and_metrics(

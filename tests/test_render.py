@@ -272,7 +272,7 @@ def test_split_properties_on_random_text(seed: int) -> None:
 
 
 def test_long_reply_becomes_several_messages(renderer: Renderer) -> None:
-    capabilities = Capabilities(max_text_length=60, buttons=True, max_buttons=10)
+    capabilities = Capabilities(max_text_length=60, buttons=True, max_buttons=10, attachments=True)
     attachment = Attachment(content_type="image/png", url="https://example.invalid/a.png")
     reply = Reply("menu", choices=menu_reply().choices, attachments=(attachment,))
     messages = renderer.render(

@@ -16,6 +16,7 @@ from hub.dialogs.info import INFO_INTENTS, InfoFlow
 from hub.model import AddressKind, Choice, Reply
 from hub.render import Renderer
 from hub.resources import templates_dir
+from tests.test_care_dialog import care_sms_contexts
 
 GRIN = "\U0001f600"  # an emoji outside the BMP: one surrogate pair, two UCS-2 units
 S_CEDILLA = "\u015f"  # ş: in the BMP, not in GSM-7, one UCS-2 unit
@@ -107,6 +108,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "greet": [{"returning": False}, {"returning": True}],
     "fallback": [{"repeated": False}, {"repeated": True}],
     "not_ready": [{"feature": f} for f in (*MENU_INTENTS, "something_else")],
+    "officer_text": [{"text": "Baik Pak, berkas Anda kami cek dulu ya. Mohon ditunggu."}],
 }
 """Plausible contexts per template key; keys not listed render with an empty context."""
 
@@ -196,10 +198,16 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
         "booking_pick": [{"mode": "cancel"}, {"mode": "reschedule"}],
         "booking_cancel_confirm": [{"booking": booking(longest)}],
         "booking_cancelled": [{"booking": booking(longest)}],
+        "booking_reminder": [
+            {"booking": booking(b), "kind": kind}
+            for b in (longest, most)
+            for kind in ("day_before", "before_session")
+        ],
     }
 
 
 CONTEXTS.update(_booking_contexts())
+CONTEXTS.update(care_sms_contexts())
 
 
 def _reply_keys(root: Path) -> set[str]:

@@ -1,7 +1,7 @@
 """The REST API for the mall's own systems (queue display, kiosk, other apps).
 
 Mounted by ``hub.app`` under ``/api/v1``; it reads the catalogue and works through
-``BookingService`` only, never through channels or dialogs.
+``BookingService`` and ``CareService`` only, never through channels or dialogs.
 """
 
 from __future__ import annotations

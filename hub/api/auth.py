@@ -14,6 +14,8 @@ from hub.api.context import API
 from hub.api.errors import ApiError, in_api
 
 OPENAPI_PATH = "/api/v1/openapi.json"
+API_CALLER: web.RequestKey[str] = web.RequestKey("api_caller", str)
+"""The verified token's name, so a change made through the API records which system made it."""
 _CHALLENGE = 'Bearer realm="omnihub"'
 
 
@@ -42,6 +44,8 @@ async def api_auth_middleware(
     token = bearer_token(request)
     if token is None:
         raise unauthorized("send an API token as 'Authorization: Bearer <token>'", invalid=False)
-    if await request.app[API].tokens.verify(token) is None:
+    record = await request.app[API].tokens.verify(token)
+    if record is None:
         raise unauthorized("the API token is unknown or revoked", invalid=True)
+    request[API_CALLER] = record.name
     return await handler(request)

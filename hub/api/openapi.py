@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.api.tickets import AGENCY_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, MAX_NOTE, MAX_OFFSET
+from hub.care.service import TicketKind
+from hub.care.status import TicketStatus
 from hub.catalogue import Catalogue
 from hub.store.bookings import BookingStatus
 
@@ -52,6 +55,182 @@ _TEXT = {"type": "string", "minLength": 1}
 _COUNT = {"type": "integer", "minimum": 0}
 _HHMM = {"type": "string", "pattern": r"^\d{2}:\d{2}$", "examples": ["08:00"]}
 _DAY = {"type": "string", "format": "date", "description": "A WITA calendar day, YYYY-MM-DD."}
+_TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC."}
+_STATUSES = [s.value for s in TicketStatus]
+_TICKET_STATUS = {"type": "string", "enum": _STATUSES}
+
+
+def _nullable(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    """``schema`` or null; an ``enum`` gets null as one more value."""
+    nullable = {**schema, "type": [schema["type"], "null"]}
+    if "enum" in schema:
+        nullable["enum"] = [*schema["enum"], None]
+    if description:
+        nullable["description"] = description
+    return nullable
+
+
+def _ticket_schemas() -> dict[str, Any]:
+    """CARE tickets as ``hub.api.tickets`` writes them."""
+    summary = _obj(
+        {
+            "id": {
+                "type": "string",
+                "pattern": r"^CARE-\d{8}-\d{4}$",
+                "examples": ["CARE-20261214-0001"],
+                "description": "CARE-YYYYMMDD-NNNN: the WITA day it was filed, that day's number.",
+            },
+            "kind": {"type": "string", "enum": [k.value for k in TicketKind]},
+            "status": _TICKET_STATUS,
+            "category": {**_STRING, "description": "What it is about; may be empty."},
+            "service": _nullable(_STRING, "The catalogue id of the service it is about, or null."),
+            "agency": _nullable(_STRING, "The agency id it belongs to, or null if not yet known."),
+            "description": {
+                **_STRING,
+                "description": "The citizen's own words (also for confidential tickets: API "
+                "callers are trusted like supervisors).",
+            },
+            "incident_when": {**_STRING, "description": "When it happened, as told; may be empty."},
+            "incident_where": {**_STRING, "description": "Where it happened; may be empty."},
+            "anonymous": {
+                "type": "boolean",
+                "description": "The citizen asked not to be named: then there is no contact_id.",
+            },
+            "confidential": {
+                "type": "boolean",
+                "description": "Only supervisors handle it; officers cannot move it.",
+            },
+            "channel": {**_TEXT, "description": "Where it was filed: whatsapp, telegram, sms, ..."},
+            "created_at": _TIME,
+            "updated_at": _TIME,
+            "sla_due_at": _nullable(
+                _TIME,
+                "The deadline of the current stage (verify, resolve, or the automatic close "
+                "of a resolved ticket); null once closed or rejected.",
+            ),
+            "sla_breached": {
+                "type": "boolean",
+                "description": "The current stage's deadline has passed, as marked by the "
+                "hub's periodic deadline check (sla_breached_at is set).",
+            },
+            "sla_breached_at": _nullable(_TIME, "When the deadline check marked the breach."),
+            "resolved_at": _nullable(_TIME),
+            "closed_at": _nullable(_TIME, "When it was closed or rejected."),
+            "rating": _nullable({"type": "integer", "minimum": 1, "maximum": 5}),
+            "rating_comment": _nullable(_STRING),
+            "rated_at": _nullable(_TIME),
+            "assigned_to": _nullable(
+                {"type": "integer"}, "The id of the officer working on it, or null."
+            ),
+            "needs_supervisor": {
+                "type": "boolean",
+                "description": "Escalated: a breached deadline or a low rating.",
+            },
+            "contact_id": {
+                "type": "integer",
+                "description": "The hub's internal number of who filed it, to group a "
+                "citizen's tickets; only when not anonymous. No phone number, name or "
+                "address is ever sent.",
+            },
+        },
+        "A CARE ticket without its attachments and history.",
+    )
+    summary["required"].remove("contact_id")
+    summary["if"] = {"properties": {"anonymous": {"const": True}}}
+    summary["then"] = {"not": {"required": ["contact_id"]}}
+    summary["else"] = {"required": ["contact_id"]}
+    attachment = _obj(
+        {
+            "content_type": {**_TEXT, "examples": ["image/jpeg"]},
+            "url": {
+                **_STRING,
+                "description": "Where the channel keeps the file: a URL or a channel "
+                "reference such as telegram-file:<id>; fetching it may need that "
+                "channel's credentials.",
+            },
+            "filename": _STRING,
+            "caption": _STRING,
+            "size": _nullable({"type": "integer", "minimum": 0}, "Bytes, when known."),
+        },
+        "A file the citizen sent with the ticket.",
+    )
+    event = _obj(
+        {
+            "at": _TIME,
+            "actor": {
+                **_TEXT,
+                "description": "citizen, bot, system, officer:<id>, or api:<token name> "
+                "for a change made through this API.",
+            },
+            "kind": {**_TEXT, "description": "status, note, assign, rating or sla_breach."},
+            "from_status": _nullable(_TICKET_STATUS),
+            "to_status": _nullable(_TICKET_STATUS),
+            "note": {**_STRING, "description": "A reason or a note; may be empty."},
+        },
+        "One entry of a ticket's history.",
+    )
+    ticket = {
+        **summary,
+        "properties": {
+            **summary["properties"],
+            "attachments": {"type": "array", "items": _ref("TicketAttachment")},
+            "history": {
+                "type": "array",
+                "items": _ref("TicketEvent"),
+                "description": "Oldest first; starts with the citizen filing it (received).",
+            },
+        },
+        "required": [*summary["required"], "attachments", "history"],
+        "description": "A CARE ticket with its attachments and history.",
+    }
+    note = {
+        "type": "string",
+        "maxLength": MAX_NOTE,
+        "pattern": "^[^\\u0000]*$",
+        "description": "Why; goes into the history. Required (not blank) for rejected: "
+        "the citizen is told the reason.",
+    }
+    change = {
+        "type": "object",
+        "properties": {"status": _TICKET_STATUS, "note": note},
+        "required": ["status"],
+        "additionalProperties": False,
+        "if": {"properties": {"status": {"const": "rejected"}}, "required": ["status"]},
+        "then": {"required": ["note"], "properties": {"note": {"pattern": "\\S"}}},
+        "description": "The status a ticket moves to. The CARE procedure allows: "
+        "received -> verified or rejected; verified -> forwarded or rejected; "
+        "forwarded -> in_progress; in_progress -> resolved; resolved -> closed or "
+        "in_progress (reopened).",
+    }
+    conflict = _obj(
+        {
+            "error": _obj(
+                {
+                    "code": {"type": "string", "const": "illegal_transition"},
+                    "message": {"type": "string", "description": "For people, in English."},
+                    "status": {**_TICKET_STATUS, "description": "The ticket's status now."},
+                    "allowed": {
+                        "type": "array",
+                        "items": _TICKET_STATUS,
+                        "description": "The statuses it may move to now; empty once closed "
+                        "or rejected.",
+                    },
+                }
+            )
+        },
+        "A move the CARE procedure does not allow from the ticket's current status.",
+    )
+    return {
+        "TicketSummary": summary,
+        "Ticket": ticket,
+        "TicketAttachment": attachment,
+        "TicketEvent": event,
+        "TicketList": _list_of(
+            "TicketSummary", "Tickets, newest first; without attachments and history."
+        ),
+        "StatusChange": change,
+        "TransitionError": conflict,
+    }
 
 
 def _schemas() -> dict[str, Any]:
@@ -63,9 +242,9 @@ def _schemas() -> dict[str, Any]:
                         "code": {
                             "type": "string",
                             "description": (
-                                "Machine-readable: unauthorized, bad_request, not_found, "
-                                "method_not_allowed, status_conflict, wrong_day, booking_past, "
-                                "internal_error."
+                                "Machine-readable: unauthorized, bad_request, forbidden, "
+                                "not_found, method_not_allowed, status_conflict, wrong_day, "
+                                "booking_past, internal_error, care_unavailable."
                             ),
                         },
                         "message": {"type": "string", "description": "For people, in English."},
@@ -158,24 +337,39 @@ def _schemas() -> dict[str, Any]:
             "A queue booking. Who made it (phone, name, address) is never shown.",
         ),
         "BookingList": _list_of("Booking", "Bookings in queue order, per service."),
+        **_ticket_schemas(),
     }
 
 
 def _responses() -> dict[str, Any]:
     return {
-        "BadRequest": _error("A query parameter is missing or wrong (date, unknown service)."),
+        "BadRequest": _error(
+            "A query parameter or the request body is missing or wrong (date, unknown "
+            "service, unknown ticket status, a rejection without a note)."
+        ),
         "Unauthorized": {
             **_error("No token, or an unknown or revoked one."),
             "headers": {
                 "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}
             },
         },
-        "NotFound": _error("No such service or booking."),
+        "NotFound": _error("No such service, booking or ticket."),
         "Conflict": _error(
             "The booking's state forbids it: not booked any more (cancelled, checked in, "
             "served, no-show), check-in not on the booked day, or a day that has passed."
         ),
         "InternalError": _error("The hub failed; nothing about why is sent."),
+        "Forbidden": _error(
+            "The CARE rules do not let this caller make the move (API callers act as the "
+            "system, which may make every move the procedure allows)."
+        ),
+        "TicketConflict": {
+            "description": "The CARE procedure does not allow this move from the ticket's "
+            "current status (or another change came first); the body says the status now "
+            "and the moves allowed from it.",
+            "content": {JSON: {"schema": _ref("TransitionError")}},
+        },
+        "CareUnavailable": _error("This hub process runs without CARE tickets."),
     }
 
 
@@ -195,8 +389,16 @@ def _operation(
     ok: dict[str, Any],
     errors: tuple[str, ...],
     parameters: list[dict[str, Any]] | None = None,
+    named: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    codes = {"400": "BadRequest", "404": "NotFound", "409": "Conflict"}
+    """``named`` picks another component response for a status: ``{"409": "TicketConflict"}``."""
+    codes = {
+        "400": "BadRequest",
+        "403": "Forbidden",
+        "404": "NotFound",
+        "409": "Conflict",
+        "503": "CareUnavailable",
+    } | (named or {})
     responses: dict[str, Any] = {"200": ok, "401": _response_ref("Unauthorized")}
     for status in errors:
         responses[status] = _response_ref(codes[status])
@@ -209,6 +411,88 @@ def _operation(
     if parameters:
         operation["parameters"] = parameters
     return operation
+
+
+def _ticket_paths() -> dict[str, Any]:
+    ticket_id = _parameter(
+        "id", "path", _TEXT, 'A ticket id, e.g. "CARE-20261214-0001" (case and dashes optional).'
+    )
+    filters = [
+        {
+            **_parameter(
+                "status",
+                "query",
+                {"type": "array", "items": _TICKET_STATUS},
+                "Only these statuses: repeated (status=received&status=verified) or "
+                "comma-separated (status=received,verified).",
+            ),
+            "style": "form",
+            "explode": True,
+        },
+        _parameter(
+            "agency",
+            "query",
+            {"type": "string", "pattern": AGENCY_PATTERN},
+            "Only this agency's tickets (an agency id, as in a service's agency.id).",
+        ),
+        _parameter(
+            "kind",
+            "query",
+            {"type": "string", "enum": [k.value for k in TicketKind]},
+            "Only complaints or only appreciations.",
+        ),
+        _parameter(
+            "breached",
+            "query",
+            {"type": "boolean"},
+            "true: only tickets whose current deadline was breached; false: only the others.",
+        ),
+        _parameter(
+            "limit",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            "At most this many tickets.",
+        ),
+        _parameter(
+            "offset",
+            "query",
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+            "Skip this many (for the next page).",
+        ),
+    ]
+    status_change = _operation(
+        "changeTicketStatus",
+        "Move a ticket to another status, as the CARE procedure allows; the citizen is told.",
+        _ok("The ticket with its new status and history.", "Ticket"),
+        ("400", "403", "404", "409", "503"),
+        [ticket_id],
+        {"409": "TicketConflict"},
+    )
+    status_change["requestBody"] = {
+        "required": True,
+        "content": {JSON: {"schema": _ref("StatusChange")}},
+    }
+    return {
+        "/api/v1/tickets": {
+            "get": _operation(
+                "listTickets",
+                "CARE tickets, newest first, optionally filtered.",
+                _ok("The tickets, without attachments and history.", "TicketList"),
+                ("400", "503"),
+                filters,
+            )
+        },
+        "/api/v1/tickets/{id}": {
+            "get": _operation(
+                "getTicket",
+                "One CARE ticket with its attachments and history.",
+                _ok("The ticket.", "Ticket"),
+                ("404", "503"),
+                [ticket_id],
+            )
+        },
+        "/api/v1/tickets/{id}/status": {"post": status_change},
+    }
 
 
 def document(catalogue: Catalogue) -> dict[str, Any]:
@@ -237,7 +521,9 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
                 "For the MPP Badung's own systems (queue display, kiosk, other apps): the "
                 "service catalogue, sessions with free places, and the day's bookings. "
                 "Every route but this document needs `Authorization: Bearer <token>`, a "
-                "token made with `omnihub token create NAME`. Dates are WITA days."
+                "token made with `omnihub token create NAME`. Dates are WITA days. Also the "
+                "CARE tickets (complaints and appreciations): list, read, move through the "
+                "procedure. Tickets never carry a phone number, name or address."
             ),
         },
         "security": [{"bearerAuth": []}],
@@ -313,6 +599,7 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
                     [code],
                 )
             },
+            **_ticket_paths(),
         },
         "components": {
             "schemas": _schemas(),

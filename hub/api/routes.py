@@ -1,5 +1,7 @@
 """The handlers of ``/api/v1``: the catalogue, sessions and bookings as JSON.
 
+CARE tickets have their own module, ``hub.api.tickets``; ``routes()`` lists both.
+
 Dates are WITA calendar days (``YYYY-MM-DD``), timestamps ISO 8601 in UTC. A booking
 never shows who made it: no phone number, name or address leaves through the API.
 """
@@ -16,6 +18,7 @@ from hub.api.auth import OPENAPI_PATH
 from hub.api.context import API
 from hub.api.errors import ApiError, bad_request, not_found
 from hub.api.openapi import document
+from hub.api.tickets import ticket_routes
 from hub.booking import Booking, Reason, Refusal, SlotInfo
 from hub.catalogue import Catalogue, Service
 
@@ -217,4 +220,5 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/v1/bookings/{code}", get_booking),
         web.post("/api/v1/bookings/{code}/check-in", check_in),
         web.post("/api/v1/bookings/{code}/cancel", cancel),
+        *ticket_routes(),
     ]

@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.booking.calendar import BookingCalendar, Reason, Refusal, Session
 from hub.booking.codes import new_code, normalise_code, queue_label
+from hub.booking.reminders import DueReminder, ReminderRule, due_reminders
 from hub.catalogue import Catalogue, Service
 from hub.config import BookingConfig
 from hub.model import utcnow
 from hub.store import bookings as store
+from hub.store import reminders as reminder_store
 from hub.store.bookings import ACTIVE, BookingRecord, BookingStatus
 from hub.store.database import Database
 
@@ -340,6 +343,72 @@ class BookingService:
             for (service_id, session), count in sorted(Counter(marked).items()):
                 await store.release_places(conn, service_id, day, session, count)
         return len(marked)
+
+    async def close_days(self) -> int:
+        """Mark the no-shows of every day that has ended: past days still holding
+        ``booked`` places (missed while the hub was down) and today once
+        ``no_show_at`` has passed. Safe to run in several processes and repeatedly."""
+        now = self.clock()
+        today = self.calendar.today(now)
+        async with self.db.engine.connect() as conn:
+            days = await store.days_with_booked_before(conn, today)
+        if self.calendar.local(now).time() >= self.config.no_show_at:
+            days.append(today)
+        marked = 0
+        for day in days:
+            marked += await self.mark_no_shows(day)
+        return marked
+
+    # --- reminders --------------------------------------------------------------------------
+
+    async def due_reminders(self) -> builtins.list[tuple[Booking, DueReminder]]:
+        """Reminders due now for bookings of today and tomorrow (WITA), sent or not:
+        :meth:`claim_reminder` tells which are still to send."""
+        if not self.config.reminders:
+            return []
+        now = self.clock()
+        today = self.calendar.today(now)
+        rule = ReminderRule(
+            day_before_at=self.config.reminder_day_before_at,
+            before_session=timedelta(minutes=self.config.reminder_before_session_minutes),
+            timezone=self.calendar.timezone,
+        )
+        async with self.db.engine.connect() as conn:
+            records = await store.booked_between(conn, today, today + timedelta(days=1))
+        due: builtins.list[tuple[Booking, DueReminder]] = []
+        for record in records:
+            booking = self._booking(record)
+            if booking.session_start is None:  # a session no longer configured
+                continue
+            for reminder in due_reminders(
+                rule, booking.day, booking.session_start, record.updated_at, now
+            ):
+                due.append((booking, reminder))
+        return due
+
+    async def claim_reminder(
+        self, conn: AsyncConnection, booking: Booking, reminder: DueReminder
+    ) -> bool:
+        """In the caller's transaction: True when this caller is the one to send the
+        reminder, i.e. the booking is still booked for the same day and session and no
+        process has sent it yet."""
+        record = await store.by_code(conn, booking.code, for_update=True)
+        if (
+            record is None
+            or record.status is not BookingStatus.BOOKED
+            or (record.day, record.session) != (booking.day, booking.session)
+        ):
+            return False
+        return await reminder_store.claim(
+            self.db,
+            conn,
+            booking_id=record.id,
+            kind=reminder.kind.value,
+            day=record.day,
+            session=record.session,
+            due_at=reminder.due_at,
+            at=self.clock(),
+        )
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ reload continues the same conversation. Replies travel over pub/sub: ``send``
 publishes to ``webchat:<session>`` and every tab of that session, in whichever
 hub process holds its socket, receives it. No receiver means the visitor is
 offline, which the outbox treats as a transient failure and retries.
+An attachment travels as its URL (the page draws an image from it, a QR code of
+a booking say); the browser, not the hub, fetches it.
 """
 
 from __future__ import annotations
@@ -169,6 +171,15 @@ class WebchatChannel(Channel):
             "id": message.idempotency_key or uuid.uuid4().hex,
             "text": message.text,
             "choices": [c.to_dict() for c in message.choices],
+            "attachments": [
+                {
+                    "url": a.url,
+                    "content_type": a.content_type,
+                    "filename": a.filename,
+                    "caption": a.caption,
+                }
+                for a in message.attachments
+            ],
             "author": "bot",
             "reply_to": reply_to,
         }

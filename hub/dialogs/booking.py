@@ -22,10 +22,12 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from hub.booking import Booking, BookingService, Reason, Refusal, SlotInfo
+from hub.booking.codes import qr_path
 from hub.catalogue import Catalogue, Service
 from hub.dialogs.context import DialogContext
-from hub.dialogs.info import brief_requirement, short_name
-from hub.model import Choice, Reply
+from hub.dialogs.info import short_name
+from hub.dialogs.views import booking_view, day_view, hhmm, service_view
+from hub.model import Attachment, Choice, Reply
 from hub.nlu.base import Parse
 
 BOOKING_INTENTS = ("book_queue", "check_booking", "reschedule_booking", "cancel_booking")
@@ -64,21 +66,6 @@ def _payload(intent: str, **entities: str) -> str:
     return f"/{intent}{json.dumps(entities)}" if entities else f"/{intent}"
 
 
-def _day(day: date) -> dict[str, Any]:
-    """A date for templates, which name weekdays and months in their own language."""
-    return {
-        "iso": day.isoformat(),
-        "weekday": day.weekday(),
-        "day": day.day,
-        "month": day.month,
-        "year": day.year,
-    }
-
-
-def _hhmm(value: time | None) -> str:
-    return value.strftime("%H:%M") if value is not None else ""
-
-
 def _date_choice(day: date) -> Choice:
     """ "Sen 30 Nov": the weekday and month names are labels, per locale."""
     title = f"@choice.date|@weekday.{day.weekday()}|{day.day}|@month.{day.month}"
@@ -88,7 +75,7 @@ def _date_choice(day: date) -> Choice:
 def _session_choice(slot: SlotInfo) -> Choice:
     """ "Pagi 08:00-10:00 (12 sisa)"."""
     title = (
-        f"@choice.session|@session.{slot.session}|{_hhmm(slot.start)}|{_hhmm(slot.end)}|{slot.free}"
+        f"@choice.session|@session.{slot.session}|{hhmm(slot.start)}|{hhmm(slot.end)}|{slot.free}"
     )
     return Choice(title, _payload("inform", time=slot.session))
 
@@ -111,6 +98,13 @@ class BookingFlow:
         """True while a booking flow waits for the citizen's next answer."""
         return isinstance(state.get(STATE), dict)
 
+    @staticmethod
+    def code_alone(understanding: Parse) -> bool:
+        """A booking code with no request around it ("B-7Q4M2X"): asks about that booking."""
+        return understanding.intent.name in ANSWERS and any(
+            e.type == "booking_code" for e in understanding.entities
+        )
+
     async def respond(
         self, understanding: Parse, state: dict[str, Any], locale: str, context: DialogContext
     ) -> list[Reply] | None:
@@ -131,6 +125,9 @@ class BookingFlow:
                 return [Reply("booking_left", {"mode": mode}), self.menu()]
             if intent == "affirm" and flow.get("stage") == "confirm":
                 return await self._commit(flow, state, locale, context)
+            if flow.get("stage") == "pick" and self.code_alone(understanding):
+                # "Which one?" answered by typing the code instead of tapping it.
+                return await self._choose_booking(mode, found, state, locale, context)
             if intent not in BOOKING_INTENTS or same:
                 other = intent not in ANSWERS and not same
                 sure = understanding.intent.confidence >= SWITCH_CONFIDENCE
@@ -141,6 +138,8 @@ class BookingFlow:
                 self._fill(flow, found)
                 return await self._next(flow, state, locale, context)
             del state[STATE]  # another booking intent: start that one afresh
+        if self.code_alone(understanding):
+            intent = "check_booking"
         if intent not in BOOKING_INTENTS:
             return None
         if intent == "check_booking":
@@ -213,7 +212,7 @@ class BookingFlow:
         if service is None:
             flow["stage"] = "service"
             return [self._ask_service(locale)]
-        about = self._service(service, locale)
+        about = service_view(service, locale)
         if not flow.get("date"):
             flow["stage"] = "date"
             days = await self._free_days(service, context.today - timedelta(days=1))
@@ -254,7 +253,7 @@ class BookingFlow:
             return [
                 Reply(
                     "booking_ask_session",
-                    {"mode": flow["mode"], "service": about, "date": _day(day)},
+                    {"mode": flow["mode"], "service": about, "date": day_view(day)},
                     choices=tuple(_session_choice(s) for s in free),
                 )
             ]
@@ -263,16 +262,16 @@ class BookingFlow:
         summary = {
             "mode": flow["mode"],
             "service": about,
-            "date": _day(day),
+            "date": day_view(day),
             "session": {
                 "name": chosen.session,
-                "start": _hhmm(chosen.start),
-                "end": _hhmm(chosen.end),
+                "start": hhmm(chosen.start),
+                "end": hhmm(chosen.end),
             },
         }
         if flow["mode"] == "reschedule":
             current = await self.bookings.get(str(flow.get("code")))
-            summary["old"] = self._booking(current, locale) if current else None
+            summary["old"] = self._view(current, locale) if current else None
             return [Reply("booking_reschedule_confirm", summary, choices=(YES, NO))]
         return [Reply("booking_confirm", summary, choices=(YES, NO))]
 
@@ -289,7 +288,7 @@ class BookingFlow:
                 return [
                     Reply(
                         "booking_cancelled",
-                        {"booking": self._booking(result, locale)},
+                        {"booking": self._view(result, locale)},
                         choices=(Choice("@intent.book_queue", "/book_queue"),),
                     )
                 ]
@@ -315,11 +314,26 @@ class BookingFlow:
             )
         if isinstance(outcome, Booking):
             del state[STATE]
-            reply = self._booking(outcome, locale)
+            reply = self._view(outcome, locale)
+            # The booking code as a QR image, for the mall's check-in scanner.
+            qr = (
+                Attachment(
+                    content_type="image/png",
+                    url=qr_path(outcome.code),
+                    filename=f"{outcome.code}.png",
+                    caption=outcome.code,
+                ),
+            )
             if mode == "reschedule":
-                previous = self._booking(old, locale) if old else None
-                return [Reply("booking_rescheduled", {"booking": reply, "old": previous})]
-            return [Reply("booking_done", {"booking": reply})]
+                previous = self._view(old, locale) if old else None
+                return [
+                    Reply(
+                        "booking_rescheduled",
+                        {"booking": reply, "old": previous},
+                        attachments=qr,
+                    )
+                ]
+            return [Reply("booking_done", {"booking": reply}, attachments=qr)]
         if outcome.reason in (Reason.FULL, Reason.SESSION_PASSED, Reason.UNKNOWN_SESSION) and (
             outcome.sessions
         ):
@@ -376,7 +390,7 @@ class BookingFlow:
         choices: tuple[Choice, ...] = (),
         offer: str = "",
     ) -> Reply:
-        about = self._service(service, locale) if service is not None else None
+        about = service_view(service, locale) if service is not None else None
         context = self._refusal_context(refusal.reason, refusal.detail, about, day, offer)
         context["session"] = session or ""
         return Reply("booking_refused", context, choices=choices)
@@ -394,7 +408,7 @@ class BookingFlow:
             "reason": reason.value,
             "detail": detail,
             "service": service,
-            "date": _day(day) if day is not None else None,
+            "date": day_view(day) if day is not None else None,
             "session": "",
             "offer": offer,
         }
@@ -449,7 +463,7 @@ class BookingFlow:
                 ),
                 Choice("@intent.cancel_booking", _payload("cancel_booking", booking_code=only)),
             )
-        listed = [self._booking(b, locale) for b in found[:MAX_LISTED]]
+        listed = [self._view(b, locale) for b in found[:MAX_LISTED]]
         return [
             Reply(
                 "booking_list",
@@ -503,7 +517,7 @@ class BookingFlow:
             return [
                 Reply(
                     "booking_cancel_confirm",
-                    {"booking": self._booking(booking, locale)},
+                    {"booking": self._view(booking, locale)},
                     choices=(YES, NO),
                 )
             ]
@@ -523,34 +537,5 @@ class BookingFlow:
         service = self.catalogue.get(service_id)
         return short_name(service, locale) if service is not None else service_id
 
-    def _service(self, service: Service, locale: str) -> dict[str, Any]:
-        english = locale == "en"
-        return {
-            "id": service.id,
-            "name": service.name_en if english else service.name_id,
-            "short": short_name(service, locale),
-            "counter": service.counter,
-        }
-
-    def _booking(self, booking: Booking, locale: str) -> dict[str, Any]:
-        service = self.catalogue.get(booking.service_id)
-        about = (
-            self._service(service, locale)
-            if service is not None
-            else {"id": booking.service_id, "name": booking.service_id, "short": "", "counter": ""}
-        )
-        return {
-            "code": booking.code,
-            "queue": booking.queue_label,
-            "counter": booking.counter,
-            "service": about,
-            "date": _day(booking.day),
-            "session": {
-                "name": booking.session,
-                "start": _hhmm(booking.session_start),
-                "end": _hhmm(booking.session_end),
-            },
-            "status": booking.status.value,
-            "requirements": list(booking.requirements),
-            "requirements_brief": [brief_requirement(r) for r in booking.requirements],
-        }
+    def _view(self, booking: Booking, locale: str) -> dict[str, Any]:
+        return booking_view(booking, self.catalogue, locale)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +14,5 @@ class DialogContext:
     conversation_id: int
     channel: str
     today: date
+    now: datetime | None = None
+    """The hub's clock at this message (aware); flows that tell office hours need it."""

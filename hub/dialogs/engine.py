@@ -6,9 +6,15 @@ comes back in the same transaction. It chooses by intent; when the NLU is unsure
 it asks which of the two likeliest intents was meant instead of guessing.
 
 Service information is answered by :mod:`hub.dialogs.info` from the catalogue.
-Queue booking (:mod:`hub.dialogs.booking`) needs the booking service, which does
-I/O: it runs from :meth:`DialogEngine.respond`, the async door the gateway calls.
-The CARE flows are not built yet and say so.
+Queue booking (:mod:`hub.dialogs.booking`) and CARE (:mod:`hub.dialogs.care`:
+complaints, appreciations, their status and rating, handing a conversation to the
+officers) need their domain services, which do I/O: they run from
+:meth:`DialogEngine.respond`, the async door the gateway calls. A CARE flow under
+way (or a rating awaited) has the first say, then a booking flow, then the rest.
+
+A message not understood twice in a row is handed to the officers (with CARE
+present; the pure engine shows the menu again): the count of fallbacks in a row
+is kept in the state and cleared by any message that is understood.
 """
 
 from __future__ import annotations
@@ -18,8 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.booking import BookingService
+from hub.care.service import CareService
 from hub.catalogue import Catalogue, load_catalogue
+from hub.dialogs import booking as booking_flow
+from hub.dialogs import care as care_flow
 from hub.dialogs.booking import BOOKING_INTENTS, BookingFlow
+from hub.dialogs.care import CARE_INTENTS, CareFlow
 from hub.dialogs.context import DialogContext
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
 from hub.model import Choice, Reply
@@ -36,7 +46,17 @@ FEATURE_OF = {
     "give_appreciation": "file_complaint",
     "talk_to_human": "talk_to_human",
 }
-"""Intents whose flows land with the CARE issues, by the feature they belong to."""
+"""CARE intents by the menu feature they belong to: named when no CARE service is given."""
+
+PAYLOAD_KEYS = (*ENTITY_TYPES, "rating", "option")
+"""What a chosen payload may carry: the entity types, plus values only buttons give
+(a ticket's rating, a flow's option such as "skip" or "anonymous")."""
+
+FALLBACKS_BEFORE_HANDOFF = 2
+"""Messages not understood in a row before the officers take over (with CARE)."""
+
+FLOW_KEYS = (AWAITING, booking_flow.STATE, care_flow.STATE, care_flow.RATING_STATE, "fallbacks")
+"""State dropped when the officers take over: the bot's questions are void then."""
 
 UNCLEAR = ("out_of_scope", "inform", "affirm", "deny")
 """Intents never offered in a clarifying question: they are not something to ask for."""
@@ -52,6 +72,8 @@ class Turn:
     default_locale: str
     supported_locales: tuple[str, ...]
     parse: Parse | None = None
+    attachments: tuple[dict[str, Any], ...] = ()
+    """Files the citizen sent with this message (content_type, url, filename, caption)."""
 
 
 @dataclass(slots=True)
@@ -60,7 +82,9 @@ class Outcome:
     state: dict[str, Any]
     locale: str
     understanding: Parse
-    handoff: bool = False
+    handoff: str | None = None
+    """Why the conversation goes to the officers (asked, angry, repeated, failures);
+    None keeps it with the bot. The gateway moves it to ``handoff``."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -70,15 +94,17 @@ class DialogEngine:
         threshold: float = 0.4,
         catalogue: Catalogue | None = None,
         bookings: BookingService | None = None,
+        care: CareService | None = None,
     ) -> None:
         """``catalogue`` defaults to the shipped services.yaml (handy in tests).
 
-        Without ``bookings`` (the pure engine of unit tests) the booking intents are
-        answered as not available, since booking needs the database.
+        Without ``bookings`` or ``care`` (the pure engine of unit tests) those
+        intents are answered as not available, since they need the database.
         """
         self.threshold = threshold
         self.info = InfoFlow(catalogue if catalogue is not None else load_catalogue())
         self.booking = BookingFlow(bookings, _menu) if bookings is not None else None
+        self.care = CareFlow(care, _menu, threshold) if care is not None else None
 
     @property
     def catalogue(self) -> Catalogue:
@@ -98,33 +124,58 @@ class DialogEngine:
     async def respond(
         self, turn: Turn, state: dict[str, Any], locale: str, context: DialogContext
     ) -> Outcome:
-        """What the gateway calls: flows that need I/O (booking) get their turn here.
+        """What the gateway calls: flows that need I/O (CARE, booking) get their turn here.
 
-        A booking intent, or any message while a booking flow is under way, goes to
-        the booking flow; a message that is not about it leaves that flow and is
-        answered as usual.
+        A CARE intent, a CARE flow under way or an awaited rating goes to the CARE
+        flow; then a booking intent, a booking flow under way or a booking code
+        alone goes to the booking flow. A message a flow does not take (a question
+        mid-flow) leaves that flow and is answered as usual.
         """
-        flow = self.booking
-        if flow is None:
+        care, booking = self.care, self.booking
+        if care is None and booking is None:
             return self.handle(turn, state, locale)
         understanding = self.understand(turn)
-        intent = understanding.intent
-        wanted = intent.name in BOOKING_INTENTS and intent.confidence >= self.threshold
-        if not (wanted or flow.active(state)):
-            return self.handle(turn, state, locale)
         locale = pick_locale(understanding, turn, locale)
         new_state = _advance(state)
-        new_state.pop(AWAITING, None)
-        replies = await flow.respond(understanding, new_state, locale, context)
+        replies: list[Reply] | None = None
+        if care is not None and care.takes(understanding, new_state):
+            replies = await care.respond(
+                understanding, new_state, locale, context, turn.attachments
+            )
+            if replies is not None:
+                new_state.pop(AWAITING, None)
+                if care.active(new_state):  # a complaint begun mid-booking replaces it
+                    new_state.pop(booking_flow.STATE, None)
+        if replies is None and booking is not None:
+            intent = understanding.intent
+            wanted = intent.name in BOOKING_INTENTS and intent.confidence >= self.threshold
+            if wanted or booking.active(new_state) or booking.code_alone(understanding):
+                new_state.pop(AWAITING, None)
+                replies = await booking.respond(understanding, new_state, locale, context)
         if replies is None:
             replies = self._respond(understanding, new_state, locale)
-        return Outcome(replies=replies, state=new_state, locale=locale, understanding=understanding)
+        handoff = _handoff_reason(replies)
+        last_straw = _failed(replies, new_state)
+        if handoff is None and care is not None and last_straw:
+            replies, handoff = [care.handoff("failures", context)], "failures"
+        if handoff is not None:
+            for key in FLOW_KEYS:
+                new_state.pop(key, None)
+        return Outcome(
+            replies=replies,
+            state=new_state,
+            locale=locale,
+            understanding=understanding,
+            handoff=handoff,
+        )
 
     def handle(self, turn: Turn, state: dict[str, Any], locale: str) -> Outcome:
+        """The pure engine: information and small talk, without booking or CARE."""
         understanding = self.understand(turn)
         locale = pick_locale(understanding, turn, locale)
         new_state = _advance(state)
         replies = self._respond(understanding, new_state, locale)
+        _failed(replies, new_state)
         return Outcome(replies=replies, state=new_state, locale=locale, understanding=understanding)
 
     def _respond(self, understanding: Parse, state: dict[str, Any], locale: str) -> list[Reply]:
@@ -160,14 +211,33 @@ class DialogEngine:
         if name in BOOKING_INTENTS:
             # Only without a booking service (respond() hands these to the flow).
             return [Reply("not_ready", {"feature": "book_queue"}), _menu()]
-        if name in FEATURE_OF:
-            # Until the flows of the CARE issues land, say so plainly.
+        if name in CARE_INTENTS:
+            # Only without a CARE service (respond() hands these to the flow).
             return [Reply("not_ready", {"feature": FEATURE_OF[name]}), _menu()]
         return self._fallback(state)
 
     def _fallback(self, state: dict[str, Any]) -> list[Reply]:
         state["fallbacks"] = int(state.get("fallbacks", 0)) + 1
         return [Reply("fallback", {"repeated": state["fallbacks"] > 1}), _menu()]
+
+
+def _handoff_reason(replies: list[Reply]) -> str | None:
+    """The CARE flow decides a handoff with the reply that tells the citizen about it."""
+    for reply in replies:
+        if reply.template == "handoff":
+            return str(reply.context.get("reason") or "asked")
+    return None
+
+
+def _failed(replies: list[Reply], state: dict[str, Any]) -> bool:
+    """Whether this turn is the last fallback allowed in a row; an understood turn
+    (anything but a fallback or a clarifying question) clears the count."""
+    first = replies[0].template if replies else ""
+    if first == "fallback":
+        return int(state.get("fallbacks", 0)) >= FALLBACKS_BEFORE_HANDOFF
+    if first != "clarify":
+        state.pop("fallbacks", None)
+    return False
 
 
 def _advance(state: dict[str, Any]) -> dict[str, Any]:
@@ -189,8 +259,9 @@ def pick_locale(understanding: Parse, turn: Turn, locale: str) -> str:
 def read_payload(payload: str, text: str = "") -> Parse:
     """A chosen payload in Rasa's style, ``/intent`` or ``/intent{"service": "paspor"}``.
 
-    The JSON after the intent name carries entities; invalid JSON, or values that
-    are not plain strings or numbers, leave just the intent.
+    The JSON after the intent name carries entities (and the button-only values of
+    :data:`PAYLOAD_KEYS`); invalid JSON, or values that are not plain strings or
+    numbers, leave just the intent.
     """
     name, brace, rest = payload[1:].partition("{")
     entities: list[Entity] = []
@@ -203,7 +274,7 @@ def read_payload(payload: str, text: str = "") -> Parse:
             entities = [
                 Entity(type=key, value=str(value), text="", start=0, end=0)
                 for key, value in values.items()
-                if key in ENTITY_TYPES
+                if key in PAYLOAD_KEYS
                 and isinstance(value, str | int)
                 and not isinstance(value, bool)
             ]

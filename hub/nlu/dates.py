@@ -168,7 +168,8 @@ _PARTS_OF_DAY: Mapping[str, str] = MappingProxyType(
         "siang": "siang",
         "noon": "siang",
         "midday": "siang",
-        "afternoon": "siang",
+        # The English wording calls the "sore" session (13:00-15:00) the afternoon one.
+        "afternoon": "sore",
         "sore": "sore",
         "evening": "sore",
         "malam": "malam",

@@ -268,6 +268,31 @@ async def on_day(
     return [_record(r) for r in rows]
 
 
+async def booked_between(conn: AsyncConnection, first: date, last: date) -> list[BookingRecord]:
+    """Bookings still ``booked`` for a day in [first, last]: those a reminder may be due for."""
+    rows = await conn.execute(
+        sa.select(bookings)
+        .where(
+            bookings.c.status == BookingStatus.BOOKED.value,
+            bookings.c.day >= first,
+            bookings.c.day <= last,
+        )
+        .order_by(bookings.c.day, bookings.c.id)
+    )
+    return [_record(r) for r in rows]
+
+
+async def days_with_booked_before(conn: AsyncConnection, day: date) -> list[date]:
+    """Past days that still hold ``booked`` bookings: the end of those days was missed."""
+    rows = await conn.execute(
+        sa.select(bookings.c.day)
+        .where(bookings.c.status == BookingStatus.BOOKED.value, bookings.c.day < day)
+        .distinct()
+        .order_by(bookings.c.day)
+    )
+    return [r.day for r in rows]
+
+
 async def change_status(
     conn: AsyncConnection,
     booking_id: int,

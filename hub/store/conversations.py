@@ -98,3 +98,73 @@ async def save_dialog(
     await conn.execute(
         sa.update(conversations).where(conversations.c.id == conversation_id).values(**values)
     )
+
+
+async def hand_off(conn: AsyncConnection, conversation_id: int, reason: str, at: datetime) -> None:
+    """The bot steps aside: officers answer this conversation from now on."""
+    await conn.execute(
+        sa.update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(
+            status=ConversationStatus.HANDOFF.value,
+            handoff_at=at,
+            handoff_reason=reason[:32],
+            claimed_by=None,
+            updated_at=at,
+        )
+    )
+
+
+async def claim(conn: AsyncConnection, conversation_id: int, officer_id: int, at: datetime) -> bool:
+    """An officer takes a waiting conversation; False when another was quicker."""
+    result = await conn.execute(
+        sa.update(conversations)
+        .where(
+            conversations.c.id == conversation_id,
+            conversations.c.status == ConversationStatus.HANDOFF.value,
+        )
+        .values(status=ConversationStatus.OFFICER.value, claimed_by=officer_id, updated_at=at)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def release(
+    conn: AsyncConnection,
+    conversation_id: int,
+    to: ConversationStatus,
+    at: datetime,
+    *,
+    status: ConversationStatus | None = None,
+    claimed_by: int | None = None,
+) -> bool:
+    """Back to the bot (``bot``, dialog state cleared) or ``closed``, from handoff or officer.
+
+    ``status`` and ``claimed_by``, when given, must still hold: what the caller checked
+    its permission against, so a colleague's claim in between makes this a no-op."""
+    if status not in (None, ConversationStatus.HANDOFF, ConversationStatus.OFFICER):
+        return False
+    values: dict[str, Any] = {"status": to.value, "claimed_by": None, "updated_at": at}
+    if to is ConversationStatus.BOT:
+        values["state"] = {}
+    if to is ConversationStatus.CLOSED:
+        values["closed_at"] = at
+    result = await conn.execute(
+        sa.update(conversations)
+        .where(
+            conversations.c.id == conversation_id,
+            conversations.c.status.in_(
+                [ConversationStatus.HANDOFF.value, ConversationStatus.OFFICER.value]
+                if status is None
+                else [status.value]
+            ),
+            sa.true()
+            if status is None
+            else (
+                conversations.c.claimed_by.is_(None)
+                if claimed_by is None
+                else conversations.c.claimed_by == claimed_by
+            ),
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount == 1)

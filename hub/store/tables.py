@@ -97,6 +97,11 @@ conversations = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("last_inbound_at", UTCDateTime(), nullable=True),
     sa.Column("closed_at", UTCDateTime(), nullable=True),
+    # Handoff to officers (migration 0006): when and why the bot stepped aside, and the
+    # officer who claimed the conversation (no FK: added to an existing table on SQLite).
+    sa.Column("handoff_at", UTCDateTime(), nullable=True),
+    sa.Column("handoff_reason", sa.String(32), nullable=True),
+    sa.Column("claimed_by", sa.BigInteger, nullable=True),
     sa.Index("ix_conversations_contact_status", "contact_id", "status"),
 )
 
@@ -235,4 +240,145 @@ api_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("last_used_at", UTCDateTime(), nullable=True),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+# --- booking reminders ----------------------------------------------------------------------
+# One row per reminder sent: inserting it is how a process claims the reminder, so two
+# processes (or a restart) never send it twice. Day and session are part of the key, so a
+# booking moved to another session is reminded again of its new time.
+
+booking_reminders = sa.Table(
+    "booking_reminders",
+    metadata,
+    _pk(),
+    sa.Column("booking_id", sa.BigInteger, sa.ForeignKey("bookings.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("session", sa.String(32), nullable=False),
+    sa.Column("due_at", UTCDateTime(), nullable=False),
+    sa.Column("sent_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("booking_id", "kind", "day", "session"),
+)
+
+# --- CARE tickets (migration 0006) ------------------------------------------------------------
+# ``ticket_id`` is the citizen-facing CARE-YYYYMMDD-NNNN; ``ticket_counters`` hands out
+# the day's numbers with one upsert, like the queue numbers. ``sla_due_at`` is the
+# deadline of the ticket's current stage; ``sla_breached_at`` is set once per stage.
+
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    _pk(),
+    sa.Column("ticket_id", sa.String(24), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("category", sa.String(200), nullable=False, server_default=""),
+    sa.Column("service_id", sa.String(64), nullable=True),
+    sa.Column("agency", sa.String(64), nullable=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("incident_when", sa.String(200), nullable=False, server_default=""),
+    sa.Column("incident_where", sa.String(200), nullable=False, server_default=""),
+    sa.Column("anonymous", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("confidential", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("contact_id", sa.BigInteger, sa.ForeignKey("contacts.id"), nullable=False),
+    sa.Column("conversation_id", sa.BigInteger, sa.ForeignKey("conversations.id"), nullable=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("assigned_to", sa.BigInteger, sa.ForeignKey("officers.id"), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("sla_due_at", UTCDateTime(), nullable=True),
+    sa.Column("sla_breached_at", UTCDateTime(), nullable=True),
+    sa.Column("resolved_at", UTCDateTime(), nullable=True),
+    sa.Column("closed_at", UTCDateTime(), nullable=True),
+    sa.Column("rating", sa.Integer, nullable=True),
+    sa.Column("rating_comment", sa.Text, nullable=True),
+    sa.Column("rated_at", UTCDateTime(), nullable=True),
+    sa.Column("needs_supervisor", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_tickets_status_agency", "status", "agency"),
+    sa.Index("ix_tickets_contact", "contact_id"),
+    sa.CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_1_to_5"),
+)
+
+ticket_events = sa.Table(
+    "ticket_events",
+    metadata,
+    _pk(),
+    sa.Column("ticket_pk", sa.BigInteger, sa.ForeignKey("tickets.id"), nullable=False, index=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    # "citizen", "bot", "system" or "officer:<id>".
+    sa.Column("actor", sa.String(64), nullable=False),
+    # status, note, assign, rating, sla_breach.
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("from_status", sa.String(16), nullable=True),
+    sa.Column("to_status", sa.String(16), nullable=True),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)
+
+ticket_attachments = sa.Table(
+    "ticket_attachments",
+    metadata,
+    _pk(),
+    sa.Column("ticket_pk", sa.BigInteger, sa.ForeignKey("tickets.id"), nullable=False, index=True),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("url", sa.String(1000), nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False, server_default=""),
+    sa.Column("caption", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("size", sa.BigInteger, nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+ticket_counters = sa.Table(
+    "ticket_counters",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("last_number", sa.Integer, nullable=False, server_default="0"),
+)
+
+# --- officers and the console (migration 0006) ------------------------------------------------
+
+officers = sa.Table(
+    "officers",
+    metadata,
+    _pk(),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    # officer, supervisor, admin.
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", UTCDateTime(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("last_login_at", UTCDateTime(), nullable=True),
+)
+
+officer_agencies = sa.Table(
+    "officer_agencies",
+    metadata,
+    sa.Column("officer_id", sa.BigInteger, sa.ForeignKey("officers.id"), nullable=False),
+    sa.Column("agency", sa.String(64), nullable=False),
+    sa.PrimaryKeyConstraint("officer_id", "agency"),
+)
+
+# Only a SHA-256 of the session cookie is kept, like the API tokens.
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("officer_id", sa.BigInteger, sa.ForeignKey("officers.id"), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    _pk(),
+    sa.Column("at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("officer_id", sa.BigInteger, nullable=True),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target_kind", sa.String(32), nullable=False, server_default=""),
+    sa.Column("target_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("detail", _json(), nullable=False),
 )

@@ -8,11 +8,14 @@
  *   server -> client
  *     {"type":"ack","id":"<client id>"}
  *     {"type":"message","id":"<server id>","text":"...","choices":[{"title":"...","payload":"..."}],
+ *      "attachments":[{"url":"...","content_type":"image/png","filename":"...","caption":"..."}],
  *      "author":"bot"|"officer","reply_to":"<client id>"|null}
  *     {"type":"error","code":"...","message":"..."}
  *
  * Client ids are reused on every resend; the server dedupes on them.
  * Everything user-visible is inserted with textContent / text nodes, never innerHTML.
+ * An attachment (a booking's QR code) is drawn as an <img> for image/* and a link
+ * otherwise, only from an http(s) URL or a same-origin path: never javascript: or data:.
  */
 (function () {
   'use strict';
@@ -159,6 +162,45 @@
     return out;
   }
 
+  /** An attachment's URL as an absolute http(s) href, or null: never javascript:, data:, blob:. */
+  function safeUrl(raw) {
+    if (typeof raw !== 'string') return null;
+    const s = raw.trim();
+    const absolute = /^https?:\/\//i.test(s);
+    if (!absolute && !(s.charAt(0) === '/' && s.charAt(1) !== '/' && s.charAt(1) !== '\\')) {
+      return null;
+    }
+    try {
+      const u = new URL(s, location.href);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+      if (!absolute && u.origin !== location.origin) return null;
+      return u.href;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function asString(value) {
+    return typeof value === 'string' ? value : '';
+  }
+
+  function normalizeAttachments(raw) {
+    if (!Array.isArray(raw)) return [];
+    const out = [];
+    for (const a of raw) {
+      if (!a || typeof a !== 'object') continue;
+      const url = safeUrl(a.url);
+      if (!url) continue;
+      out.push({
+        url,
+        content_type: asString(a.content_type).toLowerCase(),
+        filename: asString(a.filename),
+        caption: asString(a.caption),
+      });
+    }
+    return out.slice(0, 10);
+  }
+
   function validEntry(e) {
     return e && typeof e === 'object' && typeof e.id === 'string' && e.id &&
       KINDS.includes(e.kind) && typeof e.text === 'string';
@@ -170,11 +212,12 @@
       (f.type === 'message' || (f.type === 'choice' && typeof f.payload === 'string'));
   }
 
-  /** Last MAX_HISTORY bubbles: {id, kind, text, ts, status?, payload?, choices?} */
+  /** Last MAX_HISTORY bubbles: {id, kind, text, ts, status?, payload?, choices?, attachments?} */
   let history = loadJSON(KEY.history, []);
   history = (Array.isArray(history) ? history : []).filter(validEntry).slice(-MAX_HISTORY);
   for (const e of history) {
     if (e.choices) e.choices = normalizeChoices(e.choices);
+    if (e.attachments) e.attachments = normalizeAttachments(e.attachments);
   }
 
   /** Unacked client frames, oldest first. sentAt = when sent on the current socket (0 = not yet). */
@@ -267,6 +310,40 @@
     }
   }
 
+  /** An image for image/*, else a link; the URL was checked by normalizeAttachments. */
+  function buildAttachment(a, bubbleText) {
+    if (a.content_type.startsWith('image/')) {
+      const figure = document.createElement('figure');
+      figure.className = 'msg-figure';
+      const img = document.createElement('img');
+      img.className = 'msg-image';
+      img.alt = a.caption || a.filename;
+      img.decoding = 'async';
+      img.referrerPolicy = 'no-referrer';
+      img.addEventListener('load', () => {
+        // Keep the newest message in view once the image has its height.
+        const gap = listEl.scrollHeight - listEl.scrollTop - listEl.clientHeight;
+        if (gap <= img.offsetHeight + 80) scrollToBottom();
+      }, { once: true });
+      img.src = a.url;
+      figure.appendChild(img);
+      if (a.caption && !bubbleText.includes(a.caption)) {
+        const caption = document.createElement('figcaption');
+        caption.className = 'msg-caption';
+        caption.textContent = a.caption;
+        figure.appendChild(caption);
+      }
+      return figure;
+    }
+    const link = document.createElement('a');
+    link.className = 'msg-file';
+    link.href = a.url;
+    link.textContent = a.filename || a.caption || a.url;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    return link;
+  }
+
   function buildBubble(entry) {
     const el = document.createElement('div');
     el.className = 'msg msg-' + entry.kind;
@@ -279,14 +356,22 @@
       el.appendChild(author);
     }
 
-    const body = document.createElement('div');
-    body.className = 'msg-text';
-    if (entry.kind === 'bot' || entry.kind === 'officer') {
-      appendLinkified(body, entry.text);
-    } else {
-      body.textContent = entry.text;
+    if (entry.text || entry.kind === 'citizen') {
+      const body = document.createElement('div');
+      body.className = 'msg-text';
+      if (entry.kind === 'bot' || entry.kind === 'officer') {
+        appendLinkified(body, entry.text);
+      } else {
+        body.textContent = entry.text;
+      }
+      el.appendChild(body);
     }
-    el.appendChild(body);
+    if (entry.kind !== 'citizen' && entry.attachments && entry.attachments.length) {
+      const box = document.createElement('div');
+      box.className = 'msg-attachments';
+      for (const a of entry.attachments) box.appendChild(buildAttachment(a, entry.text));
+      el.appendChild(box);
+    }
 
     if (entry.kind === 'citizen') {
       if (entry.payload != null) el.dataset.payload = entry.payload;
@@ -307,7 +392,8 @@
   }
 
   function renderEntry(entry) {
-    if (!entry.text) return; // choices-only message: nothing to draw
+    const drawn = entry.text || (entry.kind !== 'citizen' && entry.attachments && entry.attachments.length);
+    if (!drawn) return; // choices-only message: nothing to draw
     const el = buildBubble(entry);
     bubbles.set(entry.id, el);
     appendNode(el);
@@ -599,7 +685,8 @@
 
     const text = typeof f.text === 'string' ? f.text : '';
     const choices = normalizeChoices(f.choices);
-    if (!text && !choices.length) return;
+    const attachments = normalizeAttachments(f.attachments);
+    if (!text && !choices.length && !attachments.length) return;
 
     const entry = {
       id: id || 'srv-' + uuid(),
@@ -608,6 +695,7 @@
       ts: Date.now(),
     };
     if (choices.length) entry.choices = choices;
+    if (attachments.length) entry.attachments = attachments;
     addEntry(entry);
     showChoices(entry.id, choices); // replaces (or clears) any older message's choices
   }

@@ -1,0 +1,287 @@
+"""The CARE tickets of ``/api/v1``: list, read and move complaints and appreciations.
+
+The mall's systems act as the CARE role ``system`` (trusted like supervisors), so
+they see every ticket, confidential ones included, with the citizen's text. They
+never see how to reach the citizen: no phone number, name or address, and for an
+anonymous ticket not even the internal ``contact_id``. Every move goes through
+``CareService``, so the procedure's rules, history and the citizen's notice are
+the same as for a move made in the console.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from hub.api.auth import API_CALLER
+from hub.api.context import API
+from hub.api.errors import ApiError, bad_request, error_response, not_found
+from hub.care.access import Actor, ActorRole
+from hub.care.service import CareService, NotAllowed, TicketDetail, TicketKind, TicketNotFound
+from hub.care.status import IllegalTransition, TicketStatus, allowed_next
+from hub.store.tickets import AttachmentRecord, EventRecord, TicketRecord
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+MAX_OFFSET = 1_000_000
+"""Far beyond any real number of tickets; keeps OFFSET inside every database's integers."""
+MAX_NOTE = 2000
+ACTOR_LENGTH = 64
+"""``ticket_events.actor`` is VARCHAR(64); token names may be longer."""
+
+AGENCY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+"""Catalogue agency ids (``disdukcapil``); anything else cannot be a ticket's agency."""
+_AGENCY = re.compile(AGENCY_PATTERN)
+_NUMBER = re.compile(r"[0-9]{1,7}")
+_TICKET_ID = re.compile(r"CARE-?[0-9]{8}-?[0-9]{1,4}", re.IGNORECASE)
+_STATUS_FIELDS = frozenset({"status", "note"})
+_STATUSES = [s.value for s in TicketStatus]
+
+
+# --- JSON shapes (each one is a schema in hub.api.openapi) ------------------------------------
+
+
+def _utc(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def ticket_json(ticket: TicketRecord) -> dict[str, Any]:
+    """A ticket without its history and attachments (``TicketSummary``): one query per list."""
+    shown: dict[str, Any] = {
+        "id": ticket.ticket_id,
+        "kind": ticket.kind,
+        "status": ticket.status,
+        "category": ticket.category,
+        "service": ticket.service_id,
+        "agency": ticket.agency,
+        "description": ticket.description,
+        "incident_when": ticket.incident_when,
+        "incident_where": ticket.incident_where,
+        "anonymous": ticket.anonymous,
+        "confidential": ticket.confidential,
+        "channel": ticket.channel,
+        "created_at": _utc(ticket.created_at),
+        "updated_at": _utc(ticket.updated_at),
+        "sla_due_at": _utc(ticket.sla_due_at),
+        "sla_breached": ticket.sla_breached_at is not None,
+        "sla_breached_at": _utc(ticket.sla_breached_at),
+        "resolved_at": _utc(ticket.resolved_at),
+        "closed_at": _utc(ticket.closed_at),
+        "rating": ticket.rating,
+        "rating_comment": ticket.rating_comment,
+        "rated_at": _utc(ticket.rated_at),
+        "assigned_to": ticket.assigned_to,
+        "needs_supervisor": ticket.needs_supervisor,
+    }
+    if not ticket.anonymous:
+        # An internal number only: the contact's phone or name never leaves through the API.
+        shown["contact_id"] = ticket.contact_id
+    return shown
+
+
+def attachment_json(attachment: AttachmentRecord) -> dict[str, Any]:
+    return {
+        "content_type": attachment.content_type,
+        "url": attachment.url,
+        "filename": attachment.filename,
+        "caption": attachment.caption,
+        "size": attachment.size,
+    }
+
+
+def event_json(event: EventRecord) -> dict[str, Any]:
+    return {
+        "at": _utc(event.at),
+        "actor": event.actor,
+        "kind": event.kind,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": event.note,
+    }
+
+
+def ticket_detail_json(detail: TicketDetail) -> dict[str, Any]:
+    """A ticket with its attachments and history, oldest event first (``Ticket``)."""
+    return {
+        **ticket_json(detail.ticket),
+        "attachments": [attachment_json(a) for a in detail.attachments],
+        "history": [event_json(e) for e in detail.history],
+    }
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+
+def _care(request: web.Request) -> CareService:
+    care = request.app[API].care
+    if care is None:
+        raise ApiError(503, "care_unavailable", "CARE tickets are not set up in this hub")
+    return care
+
+
+def _actor(request: web.Request) -> Actor:
+    """The calling system, named after its token in the ticket's history."""
+    return Actor(f"api:{request[API_CALLER]}"[:ACTOR_LENGTH], ActorRole.SYSTEM)
+
+
+def _query_statuses(request: web.Request) -> list[str]:
+    """``status`` repeated (``status=a&status=b``) or comma-separated (``status=a,b``)."""
+    statuses: list[str] = []
+    for value in request.query.getall("status", []):
+        for part in value.split(","):
+            name = part.strip()
+            if name not in _STATUSES:
+                raise bad_request(f"unknown status {name!r}; use one of: {', '.join(_STATUSES)}")
+            if name not in statuses:
+                statuses.append(name)
+    return statuses
+
+
+def _query_choice(request: web.Request, name: str, choices: list[str]) -> str | None:
+    value = request.query.get(name)
+    if value is not None and value not in choices:
+        raise bad_request(f"'{name}' must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _query_number(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not _NUMBER.fullmatch(text) or not low <= int(text) <= high:
+        raise bad_request(f"'{name}' must be a whole number from {low} to {high}, not {text!r}")
+    return int(text)
+
+
+def _query_agency(request: web.Request) -> str | None:
+    agency = request.query.get("agency")
+    if agency is not None and not _AGENCY.fullmatch(agency):
+        raise bad_request(f"'agency' must be an agency id such as 'disdukcapil', not {agency!r}")
+    return agency
+
+
+async def _status_change(request: web.Request) -> tuple[TicketStatus, str]:
+    """The body ``{"status": ..., "note": ...}``, or 400 saying what is wrong with it.
+
+    A rejection without a reason is refused here, as 400, before the ticket is read:
+    the request itself is incomplete, whatever state the ticket is in, so it is no
+    conflict (409) that reloading the ticket could resolve.
+    """
+    try:
+        body = json.loads(await request.text())
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise bad_request('the body must be JSON: {"status": "...", "note": "..."}') from None
+    if not isinstance(body, dict):
+        raise bad_request('the body must be a JSON object: {"status": "...", "note": "..."}')
+    unknown = sorted(set(body) - _STATUS_FIELDS)
+    if unknown:
+        raise bad_request(f"unknown field(s) {', '.join(map(repr, unknown))}; use status, note")
+    status, note = body.get("status"), body.get("note", "")
+    if not isinstance(status, str) or status not in _STATUSES:
+        raise bad_request(f"'status' is required, one of: {', '.join(_STATUSES)}")
+    if not isinstance(note, str):
+        raise bad_request("'note' must be a string")
+    if len(note) > MAX_NOTE:
+        raise bad_request(f"'note' is longer than {MAX_NOTE} characters")
+    if "\x00" in note or not _encodable(note):
+        raise bad_request("'note' must be text without NUL characters or lone surrogates")
+    target = TicketStatus(status)
+    if target is TicketStatus.REJECTED and not note.strip():
+        raise bad_request("a rejection needs a reason in 'note'; the citizen is told it")
+    return target, note
+
+
+def _encodable(text: str) -> bool:
+    """Whether the databases can store it: JSON's ``"\\ud800"`` is a string without UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _conflict(ticket: TicketRecord, message: str) -> web.Response:
+    """409 with what the ticket is now and where it may go, so a client can offer those."""
+    current = TicketStatus(ticket.status)
+    body = {
+        "error": {
+            "code": "illegal_transition",
+            "message": message,
+            "status": current.value,
+            "allowed": [s.value for s in TicketStatus if s in allowed_next(current)],
+        }
+    }
+    return web.json_response(body, status=409)
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    care = _care(request)
+    statuses = _query_statuses(request)
+    kind = _query_choice(request, "kind", [k.value for k in TicketKind])
+    breached = _query_choice(request, "breached", ["true", "false"])
+    agency = _query_agency(request)
+    limit = _query_number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _query_number(request, "offset", 0, 0, MAX_OFFSET)
+    found = await care.search(
+        _actor(request),
+        statuses=statuses,
+        kind=kind,
+        agency=agency,
+        breached=None if breached is None else breached == "true",
+        limit=limit,
+        offset=offset,
+    )
+    return web.json_response({"items": [ticket_json(t) for t in found]})
+
+
+async def _visible(care: CareService, actor: Actor, ticket_id: str) -> TicketDetail:
+    """The ticket by its id in any case, dashes optional; 404 for anything else."""
+    try:
+        if not _TICKET_ID.fullmatch(ticket_id):
+            raise TicketNotFound(ticket_id)
+        return await care.visible(actor, ticket_id)
+    except TicketNotFound:
+        raise not_found(f"no ticket with id {ticket_id!r}") from None
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    care = _care(request)
+    detail = await _visible(care, _actor(request), request.match_info["id"])
+    return web.json_response(ticket_detail_json(detail))
+
+
+async def change_status(request: web.Request) -> web.Response:
+    care = _care(request)
+    actor = _actor(request)
+    target, note = await _status_change(request)
+    ticket_id = request.match_info["id"]
+    detail = await _visible(care, actor, ticket_id)
+    try:
+        await care.change_status(detail.ticket.ticket_id, target, actor, note)
+    except IllegalTransition as error:
+        # Read again: a concurrent move is also refused this way, and the answer should
+        # show the status the ticket has now, not the one this request started from.
+        current = await _visible(care, actor, ticket_id)
+        return _conflict(current.ticket, str(error))
+    except NotAllowed as error:
+        return error_response(403, "forbidden", str(error))
+    except TicketNotFound:
+        raise not_found(f"no ticket with id {ticket_id!r}") from None
+    updated = await _visible(care, actor, ticket_id)
+    return web.json_response(ticket_detail_json(updated))
+
+
+def ticket_routes() -> list[web.RouteDef]:
+    """The ticket routes; ``hub.api.openapi`` describes them."""
+    return [
+        web.get("/api/v1/tickets", list_tickets),
+        web.get("/api/v1/tickets/{id}", get_ticket),
+        web.post("/api/v1/tickets/{id}/status", change_status),
+    ]

@@ -1,0 +1,44 @@
+"""The officers' web console under ``/console`` (aiohttp + Jinja2).
+
+What other console features use:
+
+- ``setup_console(app, ctx)``: mounts it (``hub.app`` does, when ``console.enabled``);
+- ``current_officer(request)``, ``require_role(request, Role.SUPERVISOR)``;
+- ``render(request, "page.html", active="tickets", **data)`` for a page in
+  ``templates/console``;
+- ``audit(request, action, target_kind, target_id, detail, conn=...)``;
+- ``console_context(request)`` for the database, settings, clock and coordinator.
+
+The console may use the domain, the store, the outbox and the config, never the
+channels or the dialogs.
+"""
+
+from hub.console.audit import audit
+from hub.console.auth import ConsoleSession, Officer, Role
+from hub.console.context import CONTEXT, ConsoleContext, console_context
+from hub.console.pages import render
+from hub.console.session import (
+    SESSION,
+    current_officer,
+    current_session,
+    require_role,
+    wants_json,
+)
+from hub.console.web import setup_console
+
+__all__ = [
+    "CONTEXT",
+    "SESSION",
+    "ConsoleContext",
+    "ConsoleSession",
+    "Officer",
+    "Role",
+    "audit",
+    "console_context",
+    "current_officer",
+    "current_session",
+    "render",
+    "require_role",
+    "setup_console",
+    "wants_json",
+]

@@ -1,0 +1,63 @@
+"""What templates get for a booking or a service: plain dicts, worded by the templates.
+
+Shared by the booking flow and by messages the citizen did not ask for (reminders),
+so a booking reads the same in a confirmation and in a reminder.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any
+
+from hub.booking import Booking
+from hub.catalogue import Catalogue, Service
+from hub.dialogs.info import brief_requirement, short_name
+
+
+def day_view(day: date) -> dict[str, Any]:
+    """A date for templates, which name weekdays and months in their own language."""
+    return {
+        "iso": day.isoformat(),
+        "weekday": day.weekday(),
+        "day": day.day,
+        "month": day.month,
+        "year": day.year,
+    }
+
+
+def hhmm(value: time | None) -> str:
+    return value.strftime("%H:%M") if value is not None else ""
+
+
+def service_view(service: Service, locale: str) -> dict[str, Any]:
+    english = locale == "en"
+    return {
+        "id": service.id,
+        "name": service.name_en if english else service.name_id,
+        "short": short_name(service, locale),
+        "counter": service.counter,
+    }
+
+
+def booking_view(booking: Booking, catalogue: Catalogue, locale: str) -> dict[str, Any]:
+    service = catalogue.get(booking.service_id)
+    about = (
+        service_view(service, locale)
+        if service is not None
+        else {"id": booking.service_id, "name": booking.service_id, "short": "", "counter": ""}
+    )
+    return {
+        "code": booking.code,
+        "queue": booking.queue_label,
+        "counter": booking.counter,
+        "service": about,
+        "date": day_view(booking.day),
+        "session": {
+            "name": booking.session,
+            "start": hhmm(booking.session_start),
+            "end": hhmm(booking.session_end),
+        },
+        "status": booking.status.value,
+        "requirements": list(booking.requirements),
+        "requirements_brief": [brief_requirement(r) for r in booking.requirements],
+    }
