@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
 
+STOP_GRACE_SECONDS = 10.0
+"""How long a stopping hub lets a job that is running finish."""
+
 
 class Scheduler:
     def __init__(
@@ -95,11 +98,19 @@ class Scheduler:
         return [job.id for job in self._scheduler.get_jobs()]
 
     async def stop(self) -> None:
-        """No new runs; a run in progress is cancelled and awaited, so nothing of it
-        outlives the database connections closed next."""
+        """No new runs; a run in progress may finish (its database work is short), and
+        only one still running after ``STOP_GRACE_SECONDS`` is cancelled. Cancelling a
+        job in the middle of a query would leave a connection the pool cannot close."""
+        if self._scheduler.running:
+            self._scheduler.pause()
+        # A run handed to the loop just before the pause starts now and registers itself.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        running = list(self._running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        running = list(self._running)
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
