@@ -30,6 +30,8 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check hub tests bench
 	$(BIN)/mypy
 
+# pytest runs on all cores (pytest-xdist, see tests/conftest.py); OMNIHUB_TEST_WORKERS=N
+# picks the number of workers, 0 runs serially.
 test: lint
 	$(BIN)/pytest
 

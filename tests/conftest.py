@@ -1,8 +1,14 @@
-"""Shared fixtures: settings on a fresh SQLite file or a fresh PostgreSQL database."""
+"""Shared fixtures: settings on a fresh SQLite file or a fresh PostgreSQL database.
+
+The suite runs in parallel (pytest-xdist, see ``pytest_cmdline_main`` below), so
+nothing here may be shared between tests through a fixed name: databases, Redis
+keys and channels, ports and files are all made unique per test (or per worker).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -10,9 +16,40 @@ from typing import Any
 
 import asyncpg
 import pytest
+import redis
 
 from hub.config import Settings, load_config
-from tests.services import postgres_url
+from hub.coordination.redis import RedisCoordinator
+from tests.services import postgres_url, redis_url
+
+WORKERS_ENV = "OMNIHUB_TEST_WORKERS"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Run the suite in parallel by default when pytest-xdist is there and nobody chose.
+
+    ``-n N`` / ``-n 0`` / ``-p no:xdist`` / ``--pdb`` keep their usual meaning;
+    ``OMNIHUB_TEST_WORKERS`` sets the default number of workers (``auto`` = one per core).
+    Without it, only given test files (``pytest tests/test_x.py::test_y``) run serially:
+    starting the workers costs more than they save. Set here rather than in ``addopts`` so that
+    ``-p no:xdist`` still parses.
+    """
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return
+    option = config.option
+    if getattr(option, "numprocesses", None) is not None or getattr(option, "usepdb", False):
+        return
+    if option.collectonly or option.distload or option.tx:
+        return
+    workers = os.environ.get(WORKERS_ENV, "")
+    if not workers:
+        if config.args and all(arg.split("::")[0].endswith(".py") for arg in config.args):
+            return
+        workers = "auto"
+    option.numprocesses = workers if workers in ("auto", "logical") else int(workers)
+    if option.dist == "no":
+        option.dist = "loadgroup"
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -53,8 +90,25 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """One trained NLU model for the whole run: training takes seconds, loading milliseconds."""
+    """One trained NLU model for the whole run: training takes seconds, loading milliseconds.
+
+    Trained by the first hub that needs it; one per xdist worker (each has its own tmp).
+    """
     return str(tmp_path_factory.mktemp("nlu") / "model.joblib")
+
+
+@pytest.fixture(scope="session")
+def trained_nlu_model(nlu_model_path: str) -> str:
+    """``nlu_model_path``, trained now: give it to hub subprocesses (OMNIHUB_NLU__MODEL_PATH)
+    so each does not train its own model for seconds."""
+    from hub.understanding import load_builtin_engine
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith("OMNIHUB_") and not name.startswith("OMNIHUB_TEST_"):
+                patch.delenv(name)
+        load_builtin_engine(load_config(None, nlu={"model_path": nlu_model_path}))
+    return nlu_model_path
 
 
 @pytest.fixture
@@ -87,11 +141,45 @@ async def no_leaked_tasks() -> AsyncIterator[None]:
     assert not leftover, leftover
 
 
+def worker_name() -> str:
+    """``gw0``, ``gw1``… under pytest-xdist; ``main`` in a serial run."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(autouse=True)
+def hub_redis_prefix(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Hubs built in this test put their Redis keys and channels under their own prefix.
+
+    The hub's default prefix is fixed, and Redis pub/sub channels are shared by all
+    database numbers, so without this two workers' hubs would read each other's
+    console news and share dedupe keys and locks. Every RedisCoordinator made
+    without an explicit prefix during the test gets this one (the two "processes"
+    of one test still share it).
+    """
+    prefix = f"omnihub-test:{worker_name()}:{uuid.uuid4().hex[:12]}:"
+    defaults = RedisCoordinator.__init__.__kwdefaults__
+    assert defaults is not None and "prefix" in defaults, "RedisCoordinator lost its prefix"
+    monkeypatch.setitem(defaults, "prefix", prefix)
+    return prefix
+
+
+@pytest.fixture
+def hub_redis_url(hub_redis_prefix: str) -> Iterator[str]:
+    """The test Redis for hubs of this test; their keys are deleted afterwards."""
+    url = redis_url()
+    yield url
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{hub_redis_prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own OMNIHUB_* variables must not change what tests see."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("OMNIHUB_") and not name.startswith("OMNIHUB_TEST_"):
             monkeypatch.delenv(name)

@@ -45,3 +45,16 @@ def redis_url() -> str:
 
 def postgres_url() -> str:
     return require("PostgreSQL", POSTGRES_URL, 5432)
+
+
+def bound_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A TCP socket bound to a port the kernel chose, for a server that must know its port
+    before it starts (e.g. for ``server.public_url``).
+
+    Hand it over instead of the number: ``TestServer(app, port=sock.getsockname()[1],
+    socket_factory=lambda *_: sock)``. Probing a free port, closing it and binding it
+    again later races with the other xdist workers.
+    """
+    sock = socket.socket()
+    sock.bind((host, 0))
+    return sock

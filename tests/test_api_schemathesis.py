@@ -11,7 +11,6 @@ answers (200 with history, 409 with the allowed moves) are checked too, not only
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,10 +55,10 @@ class LiveApi:
         runner = web.AppRunner(app)
         await runner.setup()
         try:
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
-                port = probe.getsockname()[1]
-            await web.TCPSite(runner, "127.0.0.1", port).start()
+            # Port 0: the kernel picks a free port and it stays ours (no probe-then-bind race
+            # with other xdist workers).
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            port = runner.addresses[0][1]
             self.token = (await app[HUB].api_tokens.create("schemathesis")).token
             self.ticket_ids = await seed_tickets(app[HUB])
             self.base_url = f"http://127.0.0.1:{port}"

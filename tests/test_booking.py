@@ -12,7 +12,6 @@ import dataclasses
 import json
 import re
 import sys
-import time as wallclock
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -688,7 +687,7 @@ async def test_two_engines_on_one_database_share_50_places(db: Database, db_url:
 
 
 _BOOKER = """
-import asyncio, dataclasses, json, sys, time
+import asyncio, dataclasses, json, sys
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -698,7 +697,7 @@ from hub.config import BookingConfig
 from hub.store import Database
 
 
-async def main(url, people, quota, start_at):
+async def main(url, people, quota):
     catalogue = load_catalogue()
     ktp = dataclasses.replace(catalogue.services["ktp_el_baru"], daily_quota=quota)
     catalogue = dataclasses.replace(catalogue, services={**catalogue.services, ktp.id: ktp})
@@ -707,7 +706,8 @@ async def main(url, people, quota, start_at):
     db = Database.open(url)
     service = BookingService(db, catalogue, BookingCalendar(catalogue, config), config, lambda: now)
     await db.ping()
-    await asyncio.sleep(max(0.0, start_at - time.time()))
+    print("ready", flush=True)
+    sys.stdin.readline()  # the test says go once both processes are ready
     results = await asyncio.gather(
         *(service.book(p, ktp.id, date(2026, 12, 15), "pagi", "sms") for p in people)
     )
@@ -715,7 +715,7 @@ async def main(url, people, quota, start_at):
     print(json.dumps([r.queue_number if isinstance(r, Booking) else r.reason for r in results]))
 
 
-asyncio.run(main(sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
+asyncio.run(main(sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])))
 """
 
 
@@ -723,7 +723,6 @@ async def test_two_os_processes_share_50_places(db: Database, db_url: str) -> No
     """Two real hub processes racing on one database file or server."""
     people = await new_contacts(db, ATTEMPTS)
     halves = [people[0::2], people[1::2]]
-    start_at = wallclock.time() + 3.0  # both interpreters are up and connected by then
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -732,15 +731,26 @@ async def test_two_os_processes_share_50_places(db: Database, db_url: str) -> No
             db_url,
             json.dumps(half),
             str(3 * CAPACITY),
-            str(start_at),
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         for half in halves
     ]
-    outcomes: list[object] = []
+    # Both interpreters are up and connected before either books: they race for real.
     for proc in procs:
-        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.stdout is not None
+        ready = await asyncio.wait_for(proc.stdout.readline(), 120)
+        assert ready == b"ready\n", (ready, (await proc.communicate())[1].decode())
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+    for proc in procs:
+        assert proc.stdin is not None
+        await proc.stdin.drain()
+    finished = await asyncio.gather(*(asyncio.wait_for(p.communicate(), 120) for p in procs))
+    outcomes: list[object] = []
+    for proc, (out, err) in zip(procs, finished, strict=True):
         assert proc.returncode == 0, err.decode()
         outcomes.extend(json.loads(out))
     numbers = sorted(o for o in outcomes if isinstance(o, int))

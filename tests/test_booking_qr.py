@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -38,6 +37,7 @@ from tests.chat_client import ChatClient
 from tests.fakes.graph import FakeGraph
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
+from tests.services import bound_socket
 from tests.test_booking_dialog import KTP, TUE, WED, fixed_clock
 from tests.test_twilio import PUBLIC_URL, WEBHOOK, fixture, settings_for
 from tests.test_twilio import post as twilio_post
@@ -362,13 +362,6 @@ async def test_whatsapp_cloud_sends_an_image_message_by_link(
 # --- the web chat page in a real browser -----------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     executable = chromium_path()
@@ -381,9 +374,15 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def page_server(make_settings: Callable[..., Settings]) -> AsyncIterator[TestServer]:
     """The hub on a known port, so its public URL is the one the browser loads from."""
-    port = free_port()
+    sock = bound_socket()
+    port: int = sock.getsockname()[1]
     settings = make_settings(server={"public_url": f"http://127.0.0.1:{port}"})
-    server = TestServer(create_app(settings, clock=fixed_clock), host="127.0.0.1", port=port)
+    server = TestServer(
+        create_app(settings, clock=fixed_clock),
+        host="127.0.0.1",
+        port=port,
+        socket_factory=lambda *_: sock,
+    )
     await server.start_server()
     yield server
     await server.close()

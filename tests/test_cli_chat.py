@@ -17,10 +17,11 @@ LEAKS = ("081234567890", "6281234567890", "1234567890")
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
+def workdir(tmp_path: Path, trained_nlu_model: str) -> Path:
     db = tmp_path / "chat.db"
     (tmp_path / "config.yaml").write_text(
-        f"storage:\n  url: sqlite+aiosqlite:///{db}\n", encoding="utf-8"
+        f"storage:\n  url: sqlite+aiosqlite:///{db}\nnlu:\n  model_path: {trained_nlu_model}\n",
+        encoding="utf-8",
     )
     return tmp_path
 

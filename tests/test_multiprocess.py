@@ -15,16 +15,17 @@ from hub.app import HUB, create_app
 from hub.config import Settings
 from hub.store.tables import messages, outbox
 from tests.chat_client import ChatClient
-from tests.services import redis_url
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
 
 async def test_two_processes_share_dedupe_locks_and_live_replies(
-    pg_url: str, aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
+    pg_url: str,
+    hub_redis_url: str,
+    aiohttp_client: AiohttpClient,
+    make_settings: Callable[..., Settings],
 ) -> None:
-    redis = redis_url()
-    settings = make_settings(pg_url, redis={"url": redis})
+    settings = make_settings(pg_url, redis={"url": hub_redis_url})
     first = await aiohttp_client(create_app(settings))
     second = await aiohttp_client(create_app(settings))
     session = str(uuid.uuid4())
@@ -59,9 +60,12 @@ async def test_two_processes_share_dedupe_locks_and_live_replies(
 
 
 async def test_two_processes_keep_one_conversation_in_order(
-    pg_url: str, aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
+    pg_url: str,
+    hub_redis_url: str,
+    aiohttp_client: AiohttpClient,
+    make_settings: Callable[..., Settings],
 ) -> None:
-    settings = make_settings(pg_url, redis={"url": redis_url()})
+    settings = make_settings(pg_url, redis={"url": hub_redis_url})
     first = await aiohttp_client(create_app(settings))
     second = await aiohttp_client(create_app(settings))
     session = str(uuid.uuid4())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from aiohttp.web import Application
@@ -109,18 +110,19 @@ async def test_a_nik_is_not_kept_in_the_stored_message(
     await chat.close()
 
 
-def _closed_port() -> int:
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port that refuses connections: bound (so no other xdist worker can take it), not
+    listening."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
 async def test_rasa_down_falls_back_to_builtin_and_is_counted(
-    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings], closed_port: int
 ) -> None:
-    settings = make_settings(
-        nlu={"engine": "rasa", "rasa_url": f"http://127.0.0.1:{_closed_port()}"}
-    )
+    settings = make_settings(nlu={"engine": "rasa", "rasa_url": f"http://127.0.0.1:{closed_port}"})
     client = await aiohttp_client(create_app(settings))
     chat = await ChatClient.connect(client)
     await chat.say("halo")

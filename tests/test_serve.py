@@ -36,14 +36,17 @@ def _omnihub(
     )
 
 
-def test_serve_answers_health_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_serve_answers_health_and_stops_on_sigterm(tmp_path: Path, trained_nlu_model: str) -> None:
     port = _free_port()
     proc = _omnihub(
         tmp_path,
         "serve",
         "--port",
         str(port),
-        env={"OMNIHUB_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"},
+        env={
+            "OMNIHUB_STORAGE__URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+            "OMNIHUB_NLU__MODEL_PATH": trained_nlu_model,
+        },
     )
     try:
         deadline = time.monotonic() + 30

@@ -566,10 +566,12 @@ async def test_fetch_file_goes_through_get_file(
 # -- omnihub telegram set-webhook ---------------------------------------------------------
 
 
-async def run_cli(tmp_path: Path, config: str, *args: str) -> tuple[int, str, str]:
+async def run_cli(tmp_path: Path, config: str, *args: str, model_path: str) -> tuple[int, str, str]:
+    """``omnihub --config … args``; ``model_path`` is an NLU model trained already."""
     path = tmp_path / "config.yaml"
     path.write_text(config, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMNIHUB_")}
+    env["OMNIHUB_NLU__MODEL_PATH"] = model_path
     process = await asyncio.create_subprocess_exec(
         str(ENTRY_POINT),
         "--config",
@@ -603,9 +605,15 @@ def cli_config(fake: FakeTelegram, tmp_path: Path, **telegram: str) -> str:
 
 
 async def test_set_webhook_command_registers_public_url_with_secret(
-    fake: FakeTelegram, tmp_path: Path
+    fake: FakeTelegram, tmp_path: Path, trained_nlu_model: str
 ) -> None:
-    code, out, err = await run_cli(tmp_path, cli_config(fake, tmp_path), "telegram", "set-webhook")
+    code, out, err = await run_cli(
+        tmp_path,
+        cli_config(fake, tmp_path),
+        "telegram",
+        "set-webhook",
+        model_path=trained_nlu_model,
+    )
     assert code == 0, err
     assert fake.webhook["url"] == "https://mpp.badungkab.example/webhooks/telegram"
     assert fake.webhook["secret_token"] == SECRET
@@ -615,16 +623,24 @@ async def test_set_webhook_command_registers_public_url_with_secret(
 
 
 async def test_set_webhook_command_refuses_polling_mode_and_reports_errors(
-    fake: FakeTelegram, tmp_path: Path
+    fake: FakeTelegram, tmp_path: Path, trained_nlu_model: str
 ) -> None:
     polling = cli_config(fake, tmp_path, mode="polling")
-    code, _out, err = await run_cli(tmp_path, polling, "telegram", "set-webhook")
+    code, _out, err = await run_cli(
+        tmp_path, polling, "telegram", "set-webhook", model_path=trained_nlu_model
+    )
     assert code == 2 and "polling" in err
     assert fake.calls("setWebhook") == []
 
     fake.fail_next(
         "setWebhook", 1, status=400, description="Bad Request: bad webhook: HTTPS url required"
     )
-    code, _out, err = await run_cli(tmp_path, cli_config(fake, tmp_path), "telegram", "set-webhook")
+    code, _out, err = await run_cli(
+        tmp_path,
+        cli_config(fake, tmp_path),
+        "telegram",
+        "set-webhook",
+        model_path=trained_nlu_model,
+    )
     assert code == 1 and "https url required" in err.lower()
     assert fake.token not in err and "Traceback" not in err
