@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub import cli_nlu, cli_officer, cli_token
+from hub import cli_email, cli_nlu, cli_officer, cli_token
 from hub.app import HUB, Hub, SchemaOutOfDate, create_app
 from hub.catalogue import CatalogueError
 from hub.channels.cli import CliChannel
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_nlu.add_commands(sub)
     cli_token.add_commands(sub)
     cli_officer.add_commands(sub)
+    cli_email.add_commands(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -256,7 +257,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2
-    quiet = args.command in ("chat", "db", "config", "telegram", "nlu", "token", "officer")
+    quiet = args.command in (
+        "chat",
+        "db",
+        "config",
+        "telegram",
+        "nlu",
+        "token",
+        "officer",
+        "email",
+    )
     configure_logging("WARNING" if quiet else settings.logging.level)
     try:
         if args.command == "serve":
@@ -275,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_token.run(args, settings)
         elif args.command == "officer":
             return cli_officer.run(args, settings)
+        elif args.command == "email":
+            return cli_email.run(args, settings)
     except (SchemaOutOfDate, CatalogueError) as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2

@@ -169,11 +169,94 @@ class WhatsAppCloudConfig(_Section):
         return self
 
 
+class EmailSmtpConfig(_Section):
+    """The relay the hub sends through (submission port, STARTTLS, login)."""
+
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    ssl: bool = False
+    """Implicit TLS (port 465) instead of STARTTLS."""
+    username: str = ""
+    password: str = ""
+    ca_file: str = ""
+    """A PEM bundle to trust instead of the system's (a relay with a private CA)."""
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class EmailImapConfig(_Section):
+    """A mailbox the hub polls; mail is flagged \\Seen (and moved) once it is stored."""
+
+    enabled: bool = False
+    host: str = ""
+    port: int = Field(default=993, ge=1, le=65535)
+    ssl: bool = True
+    username: str = ""
+    password: str = ""
+    folder: str = "INBOX"
+    move_to: str = ""
+    """A folder to move processed mail into; empty leaves it flagged \\Seen in ``folder``."""
+    poll_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    ca_file: str = ""
+    """A PEM bundle to trust instead of the system's (a server with a private CA)."""
+
+    @model_validator(mode="after")
+    def _complete(self) -> EmailImapConfig:
+        _require_when_enabled(self, "host", "username", "password")
+        return self
+
+
+class EmailListenConfig(_Section):
+    """An SMTP server for an MX or a forwarder to deliver into; only the hub's address."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)
+    """0 takes any free port (tests)."""
+    max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+
+
+class EmailConfig(_Section):
+    enabled: bool = False
+    address: str = "layanan@mpp.example"
+    """The hub's own address: the only recipient accepted, the ``From`` of every answer."""
+    display_name: str = "MPP Badung"
+    smtp: EmailSmtpConfig = EmailSmtpConfig()
+    imap: EmailImapConfig = EmailImapConfig()
+    listen: EmailListenConfig = EmailListenConfig()
+    thread_idle_hours: float = Field(default=72.0, gt=0)
+    """A mail without thread headers continues the sender's open conversation only if it
+    was active this recently; older, a new conversation starts."""
+    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    attachments_dir: str = "media/mail"
+    """Where attachments of inbound mail are kept, served at ``/media/mail/<token>/<name>``."""
+
+    @field_validator("address")
+    @classmethod
+    def _plain_address(cls, value: str) -> str:
+        value = value.strip().lower()
+        local, _, domain = value.partition("@")
+        if not local or "." not in domain or any(c.isspace() or c in "<>" for c in value):
+            raise ValueError("must be a plain address like layanan@mpp.example")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> EmailConfig:
+        if self.enabled:
+            if not self.smtp.host:
+                raise ValueError("smtp.host required when enabled")
+            if not (self.imap.enabled or self.listen.enabled):
+                raise ValueError("imap or listen must be enabled to receive mail")
+        return self
+
+
 class ChannelsConfig(_Section):
     webchat: WebchatConfig = WebchatConfig()
     telegram: TelegramConfig = TelegramConfig()
     twilio: TwilioConfig = TwilioConfig()
     whatsapp_cloud: WhatsAppCloudConfig = WhatsAppCloudConfig()
+    email: EmailConfig = EmailConfig()
 
 
 class LocaleConfig(_Section):

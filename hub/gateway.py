@@ -10,6 +10,8 @@ tasks or processes race, and a restart picks up whatever was left pending.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from hub.model import (
     ConversationStatus,
     DeliveryUpdate,
     InboundMessage,
+    OutboundMessage,
     ProcessingState,
     Reply,
     utcnow,
@@ -89,6 +92,7 @@ class Gateway:
         self._zone = ZoneInfo(settings.server.timezone)
         self._tasks: set[asyncio.Task[None]] = set()
         self._status_retries: set[asyncio.Task[None]] = set()
+        self._closing = asyncio.Event()
         self._accepting = True
 
     def _capabilities(self, channel: str) -> Capabilities:
@@ -99,7 +103,8 @@ class Gateway:
         """Dedupe and persist one inbound message, then schedule its processing."""
         if not self._accepting:
             raise NotAccepting()
-        address = addresses.normalise(msg.sender, self._capabilities(msg.channel).address_kind)
+        capabilities = self._capabilities(msg.channel)
+        address = addresses.normalise(msg.sender, capabilities.address_kind)
         key = f"dedupe:{msg.channel}:{msg.provider_message_id}"
         if await self.coordinator.seen(key):
             self.metrics.duplicates.labels(msg.channel).inc()
@@ -120,6 +125,7 @@ class Gateway:
                     address,
                     locale or self.settings.locale.default,
                     msg.received_at,
+                    _threading(msg, capabilities),
                 )
                 message_id = await messages.insert_inbound(self.db, conn, conversation.id, msg)
                 await contacts.touch_identity(conn, msg.channel, address, msg.received_at)
@@ -150,7 +156,12 @@ class Gateway:
 
     async def _retry_status(self, update: DeliveryUpdate) -> None:
         for delay in STATUS_RETRY_DELAYS:
-            await asyncio.sleep(delay)
+            # Closing ends the wait, never a query: a query cancelled mid-flight can leave
+            # a database connection whose close never finishes.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), delay)
+            if self._closing.is_set():
+                return
             try:
                 async with self.db.begin() as conn:
                     if await messages.apply_delivery_update(conn, update):
@@ -355,7 +366,9 @@ class Gateway:
         author: str = "bot",
     ) -> None:
         capabilities = self._capabilities(conversation.channel)
-        for reply in replies:
+        rendered = [
+            out
+            for reply in replies
             for out in self.renderer.render(
                 reply,
                 locale=locale,
@@ -363,25 +376,29 @@ class Gateway:
                 recipient=conversation.address,
                 capabilities=capabilities,
                 reply_to=record.provider_message_id if record else None,
-            ):
-                message_id = await messages.insert_outbound(
-                    conn,
-                    conversation_id=conversation.id,
-                    channel=conversation.channel,
-                    author=author,
-                    text=out.text,
-                    attachments=[a.to_dict() for a in out.attachments],
-                    reply_to_id=record.id if record else None,
-                )
-                payload = out.to_dict()
-                payload["idempotency_key"] = f"msg-{message_id}"
-                await outbox_store.enqueue(
-                    conn,
-                    message_id=message_id,
-                    conversation_id=conversation.id,
-                    channel=conversation.channel,
-                    payload=payload,
-                )
+            )
+        ]
+        if capabilities.threaded:
+            rendered = _one_mail(rendered, conversation, automated=author == "bot")
+        for out in rendered:
+            message_id = await messages.insert_outbound(
+                conn,
+                conversation_id=conversation.id,
+                channel=conversation.channel,
+                author=author,
+                text=out.text,
+                attachments=[a.to_dict() for a in out.attachments],
+                reply_to_id=record.id if record else None,
+            )
+            payload = out.to_dict()
+            payload["idempotency_key"] = f"msg-{message_id}"
+            await outbox_store.enqueue(
+                conn,
+                message_id=message_id,
+                conversation_id=conversation.id,
+                channel=conversation.channel,
+                payload=payload,
+            )
 
     async def _fail(self, record: InboundRecord, exc: Exception) -> None:
         """Keep the message, mark it failed, and tell the citizen we have it."""
@@ -422,9 +439,9 @@ class Gateway:
     async def close(self, grace_seconds: float) -> None:
         """Stop accepting, give in-flight work ``grace_seconds``, cancel the rest."""
         self._accepting = False
-        # Best effort only: a late callback for an unknown message is not worth waiting for.
-        for task in list(self._status_retries):
-            task.cancel()
+        # Best effort only: a late callback for an unknown message is not worth waiting for,
+        # but a retry in the middle of its query finishes it.
+        self._closing.set()
         await asyncio.gather(*list(self._status_retries), return_exceptions=True)
         if not self._tasks:
             return
@@ -435,6 +452,42 @@ class Gateway:
                 task.cancel()
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
             log.warning("shutdown cut processing short; pending messages resume on restart")
+
+
+def _threading(msg: InboundMessage, capabilities: Capabilities) -> conversations.Threading | None:
+    """Where a threaded channel's message belongs: by the ids it answers, else by recency."""
+    if not capabilities.threaded:
+        return None
+    idle = capabilities.thread_idle_hours
+    return conversations.Threading(
+        message_id=msg.provider_message_id,
+        refers_to=msg.thread,
+        subject=msg.subject,
+        idle_after=timedelta(hours=idle) if idle is not None else None,
+    )
+
+
+def _one_mail(
+    rendered: list[OutboundMessage], conversation: ConversationRecord, *, automated: bool
+) -> list[OutboundMessage]:
+    """A turn's replies as one mail in the conversation's thread: a citizen who wrote
+    one mail gets one answer, not one per paragraph."""
+    if not rendered:
+        return []
+    first = rendered[0]
+    texts = [out.text for out in rendered if out.text.strip()]
+    return [
+        dataclasses.replace(
+            first,
+            text="\n\n".join(texts),
+            choices=(),
+            attachments=tuple(a for out in rendered for a in out.attachments),
+            subject=conversation.subject,
+            references=conversation.thread,
+            reply_to=conversation.thread[-1] if conversation.thread else first.reply_to,
+            automated=automated,
+        )
+    ]
 
 
 def _stored_understanding(parse: Parse) -> dict[str, Any]:

@@ -8,6 +8,7 @@ Masking format (stable, so grep and dashboards can rely on it):
 
 * phone numbers become ``[phone …890]`` — only the last 3 digits survive;
 * a 16-digit NIK becomes ``[nik …1234]`` — only the last 4 digits survive;
+* an email address becomes ``[email …@example.co.id]`` — only the domain survives;
 * a Telegram bot token (it sits in every Bot API URL) becomes ``[bot-token]``.
 """
 
@@ -41,6 +42,8 @@ _PHONE_RE = re.compile(
 
 _DIGIT_RE = re.compile(r"\d")
 
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
+
 # A Telegram bot token: "<bot id>:<35 url-safe characters>", often inside ".../bot<token>/...".
 _BOT_TOKEN_RE = re.compile(r"(?<![\w])(bot)?\d{6,12}:[A-Za-z0-9_-]{30,}")
 
@@ -53,7 +56,15 @@ _STANDARD_ATTRS = frozenset(
 _CORE_KEYS = frozenset({"ts", "level", "logger", "msg", "exc", "stack"})
 
 # High volume, and httpx/httpcore write request URLs (with Telegram's token) at INFO.
-_NOISY_LOGGERS = ("aiohttp.access", "sqlalchemy.engine", "httpx", "httpcore")
+# aiosmtpd logs every SMTP command (addresses included) at INFO; aioimaplib server lines.
+_NOISY_LOGGERS = (
+    "aiohttp.access",
+    "sqlalchemy.engine",
+    "httpx",
+    "httpcore",
+    "mail.log",
+    "aioimaplib",
+)
 
 
 def _mask_phone(match: re.Match[str]) -> str:
@@ -66,15 +77,16 @@ def _mask_nik(match: re.Match[str]) -> str:
 
 
 def mask_sensitive(text: str) -> str:
-    """Return ``text`` with NIKs and phone numbers masked.
+    """Return ``text`` with NIKs, phone numbers and email addresses masked.
 
-    Phones become ``[phone …890]`` (last 3 digits kept) and any run of exactly 16
-    digits becomes ``[nik …1234]`` (last 4 kept), enough to tell two citizens apart
-    in a log without being able to contact or identify them. Short numbers such as
-    queue numbers, years, times, dates, ticket ids and rupiah amounts are left alone,
-    as are e-mail addresses. Masking is idempotent.
+    Phones become ``[phone …890]`` (last 3 digits kept), any run of exactly 16
+    digits becomes ``[nik …1234]`` (last 4 kept) and an email address keeps only its
+    domain, enough to tell two citizens apart in a log without being able to contact
+    or identify them. Short numbers such as queue numbers, years, times, dates,
+    ticket ids and rupiah amounts are left alone. Masking is idempotent.
     """
     text = _BOT_TOKEN_RE.sub("[bot-token]", text)
+    text = _EMAIL_RE.sub(lambda m: f"[email …@{m.group(1)}]", text)
     return _PHONE_RE.sub(_mask_phone, _NIK_RE.sub(_mask_nik, text))
 
 

@@ -60,6 +60,7 @@ class AddressKind(enum.StrEnum):
     PHONE = "phone"
     PHONE_OR_NAME = "phone_or_name"
     OPAQUE = "opaque"
+    EMAIL = "email"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,11 @@ class InboundMessage:
     choice_payload: str | None = None
     reply_to: str | None = None
     sender_name: str = ""
+    subject: str = ""
+    """Email only: the subject line, kept on a new conversation."""
+    thread: tuple[str, ...] = ()
+    """Email only: the Message-IDs this mail answers (References, oldest first); the
+    gateway finds the conversation by them."""
     received_at: datetime = field(default_factory=utcnow)
     raw: Mapping[str, Any] = field(default_factory=lambda: _freeze(None))
 
@@ -164,6 +170,12 @@ class OutboundMessage:
     window_open: bool = True
     """False when a provider's customer-service window (WhatsApp: 24 h) has closed;
     set by the dispatcher at send time, so the channel sends an approved template."""
+    subject: str = ""
+    """Email only: the conversation's subject (the channel adds ``Re:``)."""
+    references: tuple[str, ...] = ()
+    """Email only: the thread's Message-IDs, oldest first; the last is ``In-Reply-To``."""
+    automated: bool = True
+    """False for an officer's own words: email marks bot answers ``Auto-Submitted``."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -177,6 +189,9 @@ class OutboundMessage:
             "locale": self.locale,
             "reply_to": self.reply_to,
             "idempotency_key": self.idempotency_key,
+            "subject": self.subject,
+            "references": list(self.references),
+            "automated": self.automated,
         }
 
     @classmethod
@@ -194,6 +209,9 @@ class OutboundMessage:
             locale=str(data.get("locale", "id")),
             reply_to=data.get("reply_to"),
             idempotency_key=str(data.get("idempotency_key", "")),
+            subject=str(data.get("subject", "")),
+            references=tuple(str(r) for r in data.get("references", [])),
+            automated=bool(data.get("automated", True)),
         )
 
 

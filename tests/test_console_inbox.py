@@ -20,18 +20,18 @@ from aiohttp import ClientResponse, ClientSession, CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web import Application
 
+from hub.addresses import mask_address
 from hub.app import HUB, Hub, create_app
 from hub.config import Settings
 from hub.console.accounts import OfficerAccounts
 from hub.console.context import CONTEXT
 from hub.console.events import EVENTS
-from hub.console.inbox_view import mask_address, web_url
+from hub.console.inbox_view import web_url
 from hub.console.passwords import Passwords
 from hub.store import audit as audit_store
 from hub.store.tables import conversations, outbox
 from tests.chat_client import ChatClient
 from tests.fakes.telegram import FakeTelegram
-from tests.services import redis_url
 from tests.test_console_auth import FORM_TOKEN, META_CSRF, PASSWORD, Clock
 from tests.test_telegram import CHAT, SECRET, load
 
@@ -508,6 +508,7 @@ async def test_a_citizens_markup_is_shown_as_text(
 def test_addresses_are_masked_and_only_web_links_are_links() -> None:
     assert mask_address("+6281234567890") == "•••• 7890"
     assert mask_address("123") == "••••"
+    assert mask_address("budi.santoso@example.co.id") == "bu••••@example.co.id"
     assert web_url("https://example.org/a.jpg") == "https://example.org/a.jpg"
     for bad in ("javascript:alert(1)", "telegram:file-id", "//evil.example/x", "data:x", ""):
         assert web_url(bad) == "", bad
@@ -580,9 +581,12 @@ async def test_shutdown_ends_open_streams_at_once(
 
 
 async def test_a_handoff_in_one_process_reaches_the_console_of_another(
-    pg_url: str, aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
+    pg_url: str,
+    hub_redis_url: str,
+    aiohttp_client: AiohttpClient,
+    make_settings: Callable[..., Settings],
 ) -> None:
-    settings = make_settings(pg_url, redis={"url": redis_url()})
+    settings = make_settings(pg_url, redis={"url": hub_redis_url})
     first, _hub = await console_app(aiohttp_client, settings)
     second = await aiohttp_client(create_app(settings, clock=Clock()))
     await add_officer(first.app, "made")

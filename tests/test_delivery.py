@@ -167,3 +167,18 @@ async def test_a_status_that_overtakes_the_send_is_applied_once_the_id_is_known(
                 await asyncio.sleep(0.02)
     finally:
         await hub.close()
+
+
+async def test_closing_ends_pending_status_retries_without_cancelling_them(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A retry waiting for its next try ends at close; one mid-query would finish it."""
+    monkeypatch.setattr("hub.gateway.STATUS_RETRY_DELAYS", (3600.0,))
+    hub = await _hub(make_settings(), WindowedChannel())
+    unknown = DeliveryUpdate("windowed", "never-sent", DeliveryStatus.DELIVERED)
+    assert not await hub.gateway.record_status(unknown)
+    retries = set(hub.gateway._status_retries)
+    assert len(retries) == 1
+    async with asyncio.timeout(10):  # an hour's wait must not hold the shutdown
+        await hub.close()
+    assert all(task.done() and not task.cancelled() for task in retries)

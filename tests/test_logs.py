@@ -37,7 +37,6 @@ UNTOUCHED = [
     "biaya Rp 50.000",
     "biaya Rp 1.500.000",
     "tanggal 08-12-2026 10:00",
-    "email budi.081234@example.go.id",
     "17 digit 31710123456789012",
 ]
 
@@ -85,6 +84,12 @@ def test_nik_is_masked_to_last_four() -> None:
     masked = mask_sensitive(f"NIK {NIK}, nomor 081234567890")
     assert masked == "NIK [nik …8901], nomor [phone …890]"
     assert NIK not in masked
+
+
+def test_an_email_address_keeps_only_its_domain() -> None:
+    masked = mask_sensitive("from budi.081234@example.go.id to layanan@mpp.example")
+    assert masked == "from [email …@example.go.id] to [email …@mpp.example]"
+    assert mask_sensitive(masked) == masked
 
 
 @pytest.mark.parametrize("text", UNTOUCHED)

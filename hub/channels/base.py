@@ -55,6 +55,12 @@ class Capabilities:
     session_window_hours: int | None = None
     """WhatsApp's customer-service window: free-form replies only this long after the
     citizen's last message; outside it the dispatcher marks messages ``window_open=False``."""
+    threaded: bool = False
+    """Email: messages carry a subject and Message-IDs; the answers to one message
+    leave as one mail in the same thread instead of one message per reply."""
+    thread_idle_hours: float | None = None
+    """Threaded channels: a message that names no earlier one continues the sender's
+    open conversation only if it was active this recently; None: always continue."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,4 +31,8 @@ def build_channels(settings: Settings, pubsub: PubSub, templates: Path) -> dict[
         from hub.channels.whatsapp_cloud import WhatsAppCloudChannel
 
         channels.append(WhatsAppCloudChannel(config.whatsapp_cloud))
+    if config.email.enabled:
+        from hub.channels.email import EmailChannel
+
+        channels.append(EmailChannel(config.email, templates, settings.server.public_url))
     return {channel.name: channel for channel in channels}

@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.addresses import mask_address
 from hub.console.auth import Officer, Role
 from hub.model import ConversationStatus
 from hub.store import inbox as inbox_store
 from hub.store.inbox import HistoryMessage, WaitingConversation
 from hub.store.tables import conversations, officers
 
-MASK = "••••"
 NO_NAME = "Warga"
 TIME_FORMAT = "%d-%m-%Y %H:%M"
 
@@ -54,12 +54,6 @@ DELIVERY_LABELS = {
     "read": "Dibaca",
     "failed": "Gagal",
 }
-
-
-def mask_address(address: str) -> str:
-    """Only the last four characters: "•••• 7890" for a phone number."""
-    address = address.strip()
-    return MASK if len(address) <= 4 else f"{MASK} {address[-4:]}"
 
 
 def web_url(url: str) -> str:

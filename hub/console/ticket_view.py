@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.addresses import mask_address
 from hub.care.access import Actor, ActorRole, can_read_content, may_move
 from hub.care.service import TicketDetail
 from hub.care.status import TicketStatus, allowed_next
@@ -56,11 +57,6 @@ def care_actor(officer: Officer) -> Actor:
 def ticket_agencies(actor: Actor) -> list[str] | None:
     """The agencies whose tickets ``actor`` counts; None means all of them."""
     return None if actor.oversees or not actor.agencies else list(actor.agencies)
-
-
-def mask_address(address: str) -> str:
-    """Only the last four characters: enough to tell two numbers apart at the counter."""
-    return "••••" + address[-4:] if len(address) > 4 else "••••"
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.store.counters import next_in_sequence
 from hub.store.database import Database
 from hub.store.tables import booking_slots, bookings, queue_counters
 
@@ -157,21 +158,8 @@ async def usage_between(
 
 
 async def next_queue_number(db: Database, conn: AsyncConnection, service_id: str, day: date) -> int:
-    """The next queue number of a service's day, starting at 1, never given twice.
-
-    One upsert: the first booking of the day creates the counter at 1, every later
-    one raises it under the row's lock and reads the value it wrote.
-    """
-    insert = db.insert(queue_counters).values(service_id=service_id, day=day, last_number=1)
-    number = await conn.scalar(
-        insert.on_conflict_do_update(
-            index_elements=["service_id", "day"],
-            set_={"last_number": queue_counters.c.last_number + 1},
-        ).returning(queue_counters.c.last_number)
-    )
-    if number is None:
-        raise RuntimeError(f"no queue number for {service_id} on {day}")
-    return int(number)
+    """The next queue number of a service's day, starting at 1, never given twice."""
+    return await next_in_sequence(db, conn, queue_counters, service_id=service_id, day=day)
 
 
 # --- bookings ------------------------------------------------------------------------------

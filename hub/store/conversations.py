@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.model import ConversationStatus, utcnow
 from hub.store.records import ConversationRecord
-from hub.store.tables import conversations
+from hub.store.tables import conversations, messages
+
+THREAD_KEEP = 30
+"""Message-IDs kept per conversation: the first (the thread's root) and the latest."""
 
 
 def _record(row: sa.Row[Any]) -> ConversationRecord:
@@ -22,13 +26,80 @@ def _record(row: sa.Row[Any]) -> ConversationRecord:
         address=str(row.address),
         locale=str(row.locale),
         state=dict(row.state or {}),
+        subject=str(row.subject or ""),
+        thread=tuple(str(i) for i in (row.thread or ())),
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Threading:
+    """What a threaded channel (email) says about where a message belongs."""
+
+    message_id: str
+    refers_to: tuple[str, ...] = ()
+    """The ids the message answers, oldest first (References, In-Reply-To)."""
+    subject: str = ""
+    idle_after: timedelta | None = None
+    """Without a known reference, the open conversation continues only if it was
+    active this recently; None: it always continues."""
+
+
+def _joined_thread(refers_to: tuple[str, ...], message_id: str) -> list[str]:
+    ids = list(dict.fromkeys((*refers_to, message_id)))
+    if len(ids) > THREAD_KEEP:
+        ids = [ids[0], *ids[-(THREAD_KEEP - 1) :]]
+    return ids
+
+
+async def _refers_to_conversation(
+    conn: AsyncConnection, conversation_id: int, channel: str, ids: tuple[str, ...]
+) -> bool:
+    if not ids:
+        return False
+    found = await conn.scalar(
+        sa.select(messages.c.id)
+        .where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.channel == channel,
+            messages.c.provider_message_id.in_(ids),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def _continues(
+    conn: AsyncConnection, row: sa.Row[Any], channel: str, threading: Threading | None, at: datetime
+) -> bool:
+    """Whether a message belongs to the contact's open conversation ``row``.
+
+    Officers' conversations always continue (nobody's question is dropped under
+    them); otherwise a mail that answers one of the conversation's messages does,
+    and one that names none only while the conversation is recent."""
+    if threading is None or threading.idle_after is None:
+        return True
+    if row.status != ConversationStatus.BOT.value:
+        return True
+    if await _refers_to_conversation(conn, int(row.id), channel, threading.refers_to):
+        return True
+    last = row.updated_at or row.created_at
+    return bool(last is None or at - last <= threading.idle_after)
+
+
 async def open_for_inbound(
-    conn: AsyncConnection, contact_id: int, channel: str, address: str, locale: str, at: datetime
+    conn: AsyncConnection,
+    contact_id: int,
+    channel: str,
+    address: str,
+    locale: str,
+    at: datetime,
+    threading: Threading | None = None,
 ) -> ConversationRecord:
-    """The contact's open conversation (created if none); it now answers on ``channel``."""
+    """The contact's open conversation (created if none); it now answers on ``channel``.
+
+    With ``threading`` (email), a stale conversation the mail does not refer to is
+    closed and a new one started, and the conversation keeps the subject and the
+    Message-IDs its answers must refer to."""
     row = (
         await conn.execute(
             sa.select(conversations)
@@ -41,6 +112,18 @@ async def open_for_inbound(
         )
     ).first()
     now = utcnow()
+    if row is not None and not await _continues(conn, row, channel, threading, at):
+        await conn.execute(
+            sa.update(conversations)
+            .where(conversations.c.id == row.id)
+            .values(status=ConversationStatus.CLOSED.value, closed_at=now, updated_at=now)
+        )
+        row = None
+    thread_values: dict[str, Any] = {}
+    if threading is not None:
+        thread_values["thread"] = _joined_thread(threading.refers_to, threading.message_id)
+        if threading.subject:
+            thread_values["subject"] = threading.subject[:500]
     if row is None:
         new_id = await conn.scalar(
             sa.insert(conversations)
@@ -54,6 +137,7 @@ async def open_for_inbound(
                 created_at=now,
                 updated_at=now,
                 last_inbound_at=at,
+                **thread_values,
             )
             .returning(conversations.c.id)
         )
@@ -64,14 +148,21 @@ async def open_for_inbound(
             channel=channel,
             address=address,
             locale=locale,
+            subject=str(thread_values.get("subject", "")),
+            thread=tuple(thread_values.get("thread", ())),
         )
     await conn.execute(
         sa.update(conversations)
         .where(conversations.c.id == row.id)
-        .values(channel=channel, address=address, last_inbound_at=at, updated_at=now)
+        .values(
+            channel=channel, address=address, last_inbound_at=at, updated_at=now, **thread_values
+        )
     )
     record = _record(row)
     record.channel, record.address = channel, address
+    if threading is not None:
+        record.thread = tuple(thread_values["thread"])
+        record.subject = str(thread_values.get("subject", record.subject))
     return record
 
 

@@ -18,6 +18,10 @@ class ConversationRecord:
     address: str
     locale: str
     state: dict[str, Any] = field(default_factory=dict)
+    subject: str = ""
+    """The subject of an email conversation, kept for the ``Re:`` of every answer."""
+    thread: tuple[str, ...] = ()
+    """Message-IDs an email answer refers to, oldest first; empty on other channels."""
 
 
 @dataclass(frozen=True, slots=True)

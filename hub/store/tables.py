@@ -93,6 +93,9 @@ conversations = sa.Table(
     sa.Column("locale", sa.String(8), nullable=False),
     sa.Column("state", _json(), nullable=False),
     sa.Column("subject", sa.String(500), nullable=True),
+    # Email threading (migration 0007): the Message-IDs an answer's References carry,
+    # oldest first, ending with the citizen's latest mail.
+    sa.Column("thread", _json(), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("last_inbound_at", UTCDateTime(), nullable=True),

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.store.counters import next_in_sequence
 from hub.store.database import Database
 from hub.store.tables import ticket_attachments, ticket_counters, ticket_events, tickets
 
@@ -101,15 +102,7 @@ def _record(row: Any) -> TicketRecord:
 
 async def next_number(db: Database, conn: AsyncConnection, day: date) -> int:
     """The next ticket number of a WITA day, from 1; never given twice."""
-    insert = db.insert(ticket_counters).values(day=day, last_number=1)
-    number = await conn.scalar(
-        insert.on_conflict_do_update(
-            index_elements=["day"], set_={"last_number": ticket_counters.c.last_number + 1}
-        ).returning(ticket_counters.c.last_number)
-    )
-    if number is None:
-        raise RuntimeError(f"no ticket number for {day}")
-    return int(number)
+    return await next_in_sequence(db, conn, ticket_counters, day=day)
 
 
 async def insert(conn: AsyncConnection, **values: Any) -> TicketRecord:

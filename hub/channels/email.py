@@ -1,0 +1,280 @@
+"""Email: mail in by IMAP polling or an SMTP listener, answers out through a relay.
+
+Each mail becomes one ``InboundMessage`` keyed by its Message-ID (the dedupe key,
+so a mail offered twice is answered once) with its subject and the ids it answers,
+by which the gateway keeps a thread in one conversation. Mail no person wrote (an
+out-of-office, a list, a mailer daemon, our own) gets no answer, so two robots
+never talk forever; a bounce marks the message it returns ``failed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiosmtplib
+from aiohttp import ClientError, ClientSession, ClientTimeout
+
+from hub.channels.base import (
+    Capabilities,
+    Channel,
+    ChannelError,
+    OnMessage,
+    OnStatus,
+    RouteDef,
+)
+from hub.channels.email_compose import FilePart, MailComposer, base_subject
+from hub.channels.email_files import ROUTE, MailFiles
+from hub.channels.email_listen import MailDeferred, MailListener
+from hub.channels.email_parse import ParsedMail, parse_mail
+from hub.config import EmailConfig
+from hub.model import (
+    AddressKind,
+    Attachment,
+    DeliveryStatus,
+    DeliveryUpdate,
+    InboundMessage,
+    OutboundMessage,
+    SendResult,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from hub.channels.email_imap import ImapPoller
+
+log = logging.getLogger(__name__)
+
+NAME = "email"
+MAX_TEXT = 20_000
+"""What the bot reads of one mail; a pasted document beyond it adds nothing to answer."""
+MAX_OUTBOUND_FILE = 5 * 1024 * 1024
+
+
+def _ssl_context(ca_file: str) -> ssl.SSLContext | None:
+    return ssl.create_default_context(cafile=ca_file) if ca_file else None
+
+
+class EmailChannel(Channel):
+    name = NAME
+
+    def __init__(self, config: EmailConfig, templates: Path, public_url: str) -> None:
+        self.config = config
+        self.capabilities = Capabilities(
+            max_text_length=MAX_TEXT,
+            buttons=False,
+            attachments=True,
+            address_kind=AddressKind.EMAIL,
+            threaded=True,
+            thread_idle_hours=config.thread_idle_hours,
+        )
+        self.composer = MailComposer(templates, config.address, config.display_name)
+        self.files = MailFiles(Path(config.attachments_dir), public_url)
+        self._on_message: OnMessage | None = None
+        self._on_status: OnStatus | None = None
+        self._http: ClientSession | None = None
+        self._listener: MailListener | None = None
+        self._poller: ImapPoller | None = None
+        self._poll_task: asyncio.Task[None] | None = None
+
+    def routes(self, on_message: OnMessage, on_status: OnStatus) -> list[RouteDef]:
+        self._on_message = on_message
+        self._on_status = on_status
+        return [RouteDef("GET", ROUTE, self.files.serve)]
+
+    @property
+    def listen_port(self) -> int | None:
+        """The SMTP listener's bound port (tests listen on port 0)."""
+        return self._listener.port if self._listener is not None else None
+
+    async def start_sending(self, http: ClientSession) -> None:
+        """Only what ``send`` needs, without receiving (``omnihub email check``)."""
+        self._http = http
+
+    async def start(self, http: ClientSession) -> None:
+        self._http = http
+        if self.config.listen.enabled:
+            self._listener = MailListener(self.config.listen, self.config.address, self.take)
+            await self._listener.start()
+        if self.config.imap.enabled:
+            from hub.channels.email_imap import ImapPoller
+
+            self._poller = ImapPoller(
+                self.config.imap, self.take, ssl_context=_ssl_context(self.config.imap.ca_file)
+            )
+            self._poll_task = asyncio.create_task(self._poller.run())
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
+        if self._poller is not None:
+            await self._poller.stop()
+            self._poller = None
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
+            self._poll_task = None
+
+    async def poll_once(self) -> int:
+        """One IMAP round now (the CLI and tests; the running hub polls by itself)."""
+        if self._poller is None:
+            return 0
+        return await self._poller.poll_once()
+
+    # -- inbound ---------------------------------------------------------------
+
+    async def take(self, raw: bytes, envelope_sender: str | None) -> None:
+        """Store one mail (or deliberately ignore it); MailDeferred when the hub cannot
+        take it now, so the relay or the poller offers it again."""
+        if self._on_message is None or self._on_status is None:
+            raise MailDeferred("channel not mounted")
+        mail = parse_mail(
+            raw,
+            own_address=self.config.address,
+            envelope_sender=envelope_sender,
+            max_attachment_bytes=self.config.max_attachment_bytes,
+        )
+        if mail.bounce is not None:
+            await self._bounced(mail)
+            return
+        if mail.auto_reason:
+            log.info("mail not answered", extra={"channel": NAME, "reason": mail.auto_reason})
+            return
+        if not mail.sender:
+            log.info("mail not answered", extra={"channel": NAME, "reason": "no-sender"})
+            return
+        message = InboundMessage(
+            channel=NAME,
+            sender=mail.sender,
+            provider_message_id=mail.message_id,
+            text=mail.text[:MAX_TEXT],
+            attachments=self._attachments(mail),
+            sender_name=mail.sender_name,
+            subject=base_subject(mail.subject),
+            thread=mail.references,
+            received_at=utcnow(),
+            raw={
+                "subject": mail.subject,
+                "skipped_attachments": list(mail.skipped_attachments),
+            },
+        )
+        try:
+            await self._on_message(message)
+        except ValueError:
+            log.info("mail not answered", extra={"channel": NAME, "reason": "bad-sender"})
+        except Exception as exc:
+            raise MailDeferred(type(exc).__name__) from exc
+
+    def _attachments(self, mail: ParsedMail) -> tuple[Attachment, ...]:
+        kept: list[Attachment] = []
+        for index, part in enumerate(mail.attachments):
+            url = self.files.save(
+                mail.message_id, index, part.filename, part.content_type, part.data
+            )
+            kept.append(
+                Attachment(
+                    content_type=part.content_type,
+                    url=url,
+                    filename=part.filename,
+                    size=len(part.data),
+                )
+            )
+        return tuple(kept)
+
+    async def _bounced(self, mail: ParsedMail) -> None:
+        bounce = mail.bounce
+        assert bounce is not None and self._on_status is not None
+        if not bounce.permanent or not bounce.original_message_id:
+            log.info("mail not answered", extra={"channel": NAME, "reason": "delay-notice"})
+            return
+        await self._on_status(
+            DeliveryUpdate(
+                channel=NAME,
+                provider_message_id=bounce.original_message_id,
+                status=DeliveryStatus.FAILED,
+                error_code=bounce.status,
+                error_message=bounce.diagnostic,
+            )
+        )
+
+    # -- outbound --------------------------------------------------------------
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        files = [await self._fetch(a) for a in message.attachments]
+        mail = self.composer.compose(message, files)
+        try:
+            await aiosmtplib.send(mail, **self._relay())
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+            raise ChannelError(f"recipient refused ({codes})", permanent=permanent) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            permanent = 500 <= exc.code < 600 and exc.code not in (530, 535)
+            raise ChannelError(f"relay said {exc.code}", permanent=permanent) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise ChannelError(f"relay unreachable ({type(exc).__name__})") from exc
+        return SendResult(provider_message_id=str(mail["Message-ID"]), status=DeliveryStatus.SENT)
+
+    def _relay(self) -> dict[str, Any]:
+        smtp = self.config.smtp
+        return {
+            "hostname": smtp.host,
+            "port": smtp.port,
+            "use_tls": smtp.ssl,
+            "start_tls": smtp.starttls and not smtp.ssl,
+            "username": smtp.username or None,
+            "password": smtp.password or None,
+            "tls_context": _ssl_context(smtp.ca_file),
+            "timeout": smtp.timeout_seconds,
+        }
+
+    async def check_relay(self) -> None:
+        """Connect, secure and log in to the relay, then quit; raises what went wrong.
+        For ``omnihub email check``: a deployment finds a bad password before a citizen does."""
+        settings = self._relay()
+        client = aiosmtplib.SMTP(
+            hostname=settings["hostname"],
+            port=settings["port"],
+            use_tls=settings["use_tls"],
+            start_tls=settings["start_tls"],
+            tls_context=settings["tls_context"],
+            timeout=settings["timeout"],
+        )
+        async with client:
+            if settings["username"]:
+                await client.login(settings["username"], settings["password"])
+
+    async def check_mailbox(self) -> int:
+        """Log in to the IMAP mailbox and count its unseen mail, taking none."""
+        from hub.channels.email_imap import ImapPoller
+
+        async def untouched(raw: bytes, sender: str | None) -> None:
+            raise MailDeferred("checking only")
+
+        poller = ImapPoller(
+            self.config.imap, untouched, ssl_context=_ssl_context(self.config.imap.ca_file)
+        )
+        return await poller.check()
+
+    async def _fetch(self, attachment: Attachment) -> FilePart:
+        """The bytes of an attachment the hub serves (the booking's QR code)."""
+        if self._http is None:
+            raise ChannelError("email channel not started")
+        try:
+            async with self._http.get(
+                attachment.url, timeout=ClientTimeout(total=self.config.smtp.timeout_seconds)
+            ) as response:
+                if response.status != 200:
+                    raise ChannelError(f"attachment answered {response.status}")
+                data = await response.content.read(MAX_OUTBOUND_FILE + 1)
+        except (ClientError, TimeoutError) as exc:
+            raise ChannelError(f"attachment not fetched ({type(exc).__name__})") from exc
+        if len(data) > MAX_OUTBOUND_FILE:
+            raise ChannelError("attachment too large", permanent=True)
+        filename = attachment.filename or attachment.url.rstrip("/").rpartition("/")[2]
+        return FilePart(attachment.content_type, filename, data)
