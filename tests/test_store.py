@@ -7,8 +7,10 @@ PostgreSQL database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -472,3 +474,31 @@ async def test_concurrent_claims_never_take_a_row_twice(db: Database) -> None:
     async with db.engine.connect() as conn:
         attempts = (await conn.execute(sa.select(outbox.c.attempts))).scalars().all()
     assert attempts == [1] * 10
+
+
+async def test_a_task_cancelled_mid_query_never_leaves_sqlite_locked(tmp_path: Path) -> None:
+    """A cancelled request (a client gone, a timeout) must not hold the write lock: the
+    next user would wait busy_timeout (30 s) and then fail with "database is locked"."""
+    db = Database.open(f"sqlite+aiosqlite:///{tmp_path / 'cancel.db'}")
+    try:
+        async with db.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+            await conn.execute(sa.text("INSERT INTO t VALUES (1), (2), (3)"))
+
+        async def user() -> None:
+            async with db.engine.connect() as conn:
+                for _ in range(5):
+                    await conn.execute(sa.text("SELECT * FROM t"))
+                    await conn.execute(sa.text("INSERT INTO t VALUES (4)"))
+
+        for attempt in range(200):
+            task = asyncio.create_task(user())
+            await asyncio.sleep((attempt % 40) * 0.0001)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            async with asyncio.timeout(5):  # far below busy_timeout: a leaked lock fails here
+                async with db.begin() as conn:
+                    await conn.execute(sa.text("INSERT INTO t VALUES (5)"))
+    finally:
+        await db.close()

@@ -10,10 +10,13 @@ sleeping busy handler; a second process still waits on ``busy_timeout``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -42,5 +45,17 @@ def create_engine(url: str) -> AsyncEngine:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(sync_engine.pool, "invalidate")
+    def _on_invalidate(dbapi_connection: Any, _record: Any, _error: Any) -> None:
+        # A task cancelled mid-query gets its connection invalidated and closed. A
+        # statement still open on it makes SQLite's close lazy: the connection lingers,
+        # holding the write lock of its BEGIN IMMEDIATE, until garbage collection, and
+        # every other writer waits busy_timeout for nothing. Rolling back first ends
+        # the transaction (and aborts the open statement) before the close.
+        try:
+            dbapi_connection.rollback()
+        except Exception:
+            log.debug("rollback of an invalidated SQLite connection failed", exc_info=True)
 
     return engine
