@@ -551,3 +551,18 @@ async def test_attachment_urls_serve_only_their_file_and_never_run_html(
         f"/media/mail/{token[:-1]}/foto%20jalan.jpg",
     ):
         assert (await mailhub.client.get(wrong)).status == 404, wrong
+
+
+async def test_a_web_forms_mail_is_answered_to_its_reply_to(mailhub: MailHub) -> None:
+    form = citizen_mail(
+        "Nama: Ni Luh Putu\nPesan: jam buka mpp hari sabtu?",
+        subject="Formulir kontak",
+        sender="noreply@forms.example.go.id",
+        name="Formulir Website",
+    )
+    form["Reply-To"] = "Ni Luh Putu <niluh@example.co.id>"
+    await mailhub.deliver(form.as_bytes(), mail_from="noreply@forms.example.go.id")
+    [answer] = await mailhub.answers(1)
+    assert answer.rcpt_tos == ["niluh@example.co.id"]
+    assert answer.mail["To"] == "niluh@example.co.id"
+    assert answer.mail["In-Reply-To"] == form["Message-ID"]

@@ -899,3 +899,21 @@ def test_html_to_text_collapses_blank_lines_and_survives_broken_html() -> None:
     assert html_to_text("<div><p>tidak <b>ditutup") == "tidak ditutup"
     assert html_to_text("</div></blockquote>teks<") == "teks<"
     assert html_to_text("") == ""
+
+
+def test_reply_to_is_kept_only_when_it_names_someone_else() -> None:
+    def mail(reply_to: str) -> bytes:
+        return (
+            "From: Formulir <noreply@forms.example.go.id>\r\n"
+            f"Reply-To: {reply_to}\r\n"
+            "To: layanan@mpp.example\r\nMessage-ID: <f1@forms.example.go.id>\r\n"
+            "Subject: Formulir\r\n\r\nhalo\r\n"
+        ).encode()
+
+    own = "layanan@mpp.example"
+    assert parse_mail(mail("Ni Luh <NiLuh@Example.co.id>"), own_address=own).reply_to == (
+        "niluh@example.co.id"
+    )
+    assert parse_mail(mail("noreply@forms.example.go.id"), own_address=own).reply_to == ""
+    assert parse_mail(mail("a@example.com, b@example.com"), own_address=own).reply_to == ""
+    assert parse_mail(mail("layanan@mpp.example"), own_address=own).reply_to == ""

@@ -145,12 +145,14 @@ class EmailChannel(Channel):
         if mail.auto_reason:
             log.info("mail not answered", extra={"channel": NAME, "reason": mail.auto_reason})
             return
-        if not mail.sender:
+        # A web form's mail comes from a no-reply address with the citizen in Reply-To.
+        citizen = mail.reply_to or mail.sender
+        if not citizen:
             log.info("mail not answered", extra={"channel": NAME, "reason": "no-sender"})
             return
         message = InboundMessage(
             channel=NAME,
-            sender=mail.sender,
+            sender=citizen,
             provider_message_id=mail.message_id,
             text=mail.text[:MAX_TEXT],
             attachments=self._attachments(mail),

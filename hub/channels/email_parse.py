@@ -99,6 +99,9 @@ class ParsedMail:
     skipped_attachments: tuple[str, ...]
     auto_reason: str
     bounce: Bounce | None
+    reply_to: str = ""
+    """The one ``Reply-To`` address when it differs from ``sender`` (a web form's mail
+    from a no-reply address): where a person clicking Reply would answer."""
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -723,7 +726,13 @@ def _parse(
     else:
         auto_reason = ""
 
+    reply_tos = [a for _d, a in _address_list(msg, "Reply-To") if _valid_address(a)]
+    reply_to = reply_tos[0] if len(reply_tos) == 1 else ""
+    if reply_to in (sender, own):
+        reply_to = ""
+
     return ParsedMail(
+        reply_to=reply_to,
         message_id=message_id,
         sender=sender,
         sender_name=from_name,

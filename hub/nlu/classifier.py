@@ -9,18 +9,24 @@ threshold, trains in about a second and predicts in well under a millisecond.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 
 class IntentClassifier:
     """Fit on normalised texts; predicts a ranking of (intent, probability)."""
 
     def __init__(self, c: float = 10.0) -> None:
+        # scikit-learn takes most of a second to import: only a hub that builds or
+        # loads a model pays it, not every ``omnihub`` command.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion, Pipeline
+
         self.pipeline: Pipeline = Pipeline(
             [
                 (
