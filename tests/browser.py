@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
+from tests.services import unavailable
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -24,7 +24,4 @@ def chromium_path() -> str:
     path = os.environ.get("OMNIHUB_TEST_CHROMIUM") or shutil.which("chromium") or ""
     if path and Path(path).exists():
         return path
-    message = "Chromium not installed (apt-get install chromium)"
-    if os.environ.get("OMNIHUB_TEST_REQUIRE_SERVICES") == "1":
-        pytest.fail(message + " and OMNIHUB_TEST_REQUIRE_SERVICES=1")
-    pytest.skip(message)
+    unavailable("Chromium not installed (apt-get install chromium)")

@@ -20,6 +20,7 @@ import redis
 
 from hub.config import Settings, load_config
 from hub.coordination.redis import RedisCoordinator
+from tests.fakes.smtp_relay import SmtpRelay
 from tests.services import postgres_url, redis_url
 
 WORKERS_ENV = "OMNIHUB_TEST_WORKERS"
@@ -212,3 +213,11 @@ def _no_network_beyond_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[SmtpRelay]:
+    """A real SMTP server standing in for the mail relay the hub sends through."""
+    server = await SmtpRelay().start()
+    yield server
+    await server.stop()

@@ -36,9 +36,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import pytest
-
 from hub.config import EmailImapConfig
+from tests.services import unavailable
 
 DOVECOT = Path(os.environ.get("OMNIHUB_TEST_DOVECOT", "/usr/sbin/dovecot"))
 
@@ -50,10 +49,7 @@ def require_dovecot() -> Path:
     """The dovecot binary; skip the test without it (fail in CI)."""
     if DOVECOT.is_file() and os.access(DOVECOT, os.X_OK):
         return DOVECOT
-    message = f"Dovecot not installed at {DOVECOT} (apt-get install dovecot-imapd)"
-    if os.environ.get("OMNIHUB_TEST_REQUIRE_SERVICES") == "1":
-        pytest.fail(message + " and OMNIHUB_TEST_REQUIRE_SERVICES=1")
-    pytest.skip(message)
+    unavailable(f"Dovecot not installed at {DOVECOT} (apt-get install dovecot-imapd)")
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -33,7 +34,12 @@ def require(name: str, url: str, default_port: int) -> str:
     """Return ``url`` if its server answers; otherwise skip (or fail in CI)."""
     if _reachable(url, default_port):
         return url
-    message = f"{name} not reachable at {url}"
+    unavailable(f"{name} not reachable at {url}")
+
+
+def unavailable(message: str) -> NoReturn:
+    """Skip a test whose server or program is missing; fail instead when
+    ``OMNIHUB_TEST_REQUIRE_SERVICES=1`` (CI), so nothing silently stops being tested."""
     if os.environ.get("OMNIHUB_TEST_REQUIRE_SERVICES") == "1":
         pytest.fail(message + " and OMNIHUB_TEST_REQUIRE_SERVICES=1")
     pytest.skip(message)

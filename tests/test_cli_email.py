@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,6 @@ from hub.cli import main
 from tests.fakes.smtp_relay import SmtpRelay
 from tests.mailservers import Dovecot
 from tests.test_email_channel import HUB_ADDRESS
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[SmtpRelay]:
-    server = await SmtpRelay().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import email.policy
 import io
 import re
 import smtplib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
@@ -66,13 +66,6 @@ def email_settings(
         },
         outbox={"backoff_base_seconds": 0.1, "backoff_max_seconds": 0.5},
     )
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[SmtpRelay]:
-    server = await SmtpRelay().start()
-    yield server
-    await server.stop()
 
 
 class MailHub:

@@ -26,13 +26,6 @@ AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def relay() -> AsyncIterator[SmtpRelay]:
-    server = await SmtpRelay().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 def mailbox() -> AsyncIterator[Dovecot]:
     with Dovecot(tls=True) as server:
         yield server  # type: ignore[misc]
