@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.console.context import ConsoleContext
+from hub.console.passwords import PasswordError, check_new_password
 from hub.store import audit as audit_store
 from hub.store import console_sessions as session_store
 from hub.store import officers as officer_store
@@ -216,6 +217,37 @@ class ConsoleAuth:
             expires_at=stored.expires_at,
             token_hash=stored.token_hash,
         )
+
+    async def change_password(
+        self, session: ConsoleSession, current: str, new: str, *, remote: str | None
+    ) -> str | None:
+        """The officer's own new password; None when done, else why not (``wrong_password``,
+        ``weak``, ``same``). A wrong current password counts as a failed login, so a
+        session left open on a counter PC cannot be used to guess it; the officer's
+        other sessions end, this one stays."""
+        now = self.ctx.clock()
+        where = {"remote": remote} if remote else {}
+        async with self.ctx.db.engine.connect() as conn:
+            found = await officer_store.credentials(conn, session.officer.username)
+        if found is None:
+            return "wrong_password"
+        record, password_hash = found
+        if not await self.ctx.passwords.verify_async(password_hash, current):
+            await self._failed(record, now, where)
+            return "wrong_password"
+        try:
+            check_new_password(new)
+        except PasswordError:
+            return "weak"
+        if new == current:
+            return "same"
+        new_hash = await self.ctx.passwords.hash_async(new)
+        async with self.ctx.db.begin() as conn:
+            await officer_store.set_password(conn, record.id, new_hash)
+            ended = await session_store.delete_for_officer(conn, record.id, keep=session.token_hash)
+            detail = {"by": "officer", "sessions_ended": ended, **where}
+            await self._audit_in(conn, record.id, "password_changed", detail, now, "officer")
+        return None
 
     async def logout(self, session: ConsoleSession, *, remote: str | None) -> None:
         now = self.ctx.clock()

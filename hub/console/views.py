@@ -1,5 +1,5 @@
-"""The console's own pages: login, logout and the audit log (the home page is the
-inbox, in ``hub.console.inbox``).
+"""The console's own pages: login, logout, an officer's own password and the audit
+log (the home page is the inbox, in ``hub.console.inbox``).
 
 The login form has no session yet, so it is protected against cross-site posting
 by a double-submit token: a random value in a SameSite=Strict cookie that the form
@@ -119,6 +119,36 @@ async def logout(request: web.Request) -> web.StreamResponse:
     return response
 
 
+PASSWORD_PATH = PREFIX + "/password"
+PASSWORD_ERRORS = {"wrong_password": 401, "weak": 400, "same": 400, "mismatch": 400}
+
+
+async def password_page(request: web.Request) -> web.StreamResponse:
+    done = request.query.get("ok") == "1"
+    return render(request, "password.html", active="password", done=done, error="")
+
+
+async def password_submit(request: web.Request) -> web.StreamResponse:
+    """An officer's own new password (CSRF checked by the console middleware)."""
+    form = await request.post()
+    current, new = _field(form, "current"), _field(form, "new")
+    error = "mismatch" if new != _field(form, "confirm") else None
+    if error is None:
+        error = await request.app[AUTH].change_password(
+            current_session(request), current, new, remote=request.remote
+        )
+    if error is not None:
+        return render(
+            request,
+            "password.html",
+            status=PASSWORD_ERRORS[error],
+            active="password",
+            done=False,
+            error=error,
+        )
+    return see_other(PASSWORD_PATH + "?ok=1")
+
+
 async def to_home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPMovedPermanently(PREFIX + "/")
 
@@ -149,3 +179,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(PREFIX + "/logout", logout)
     app.router.add_get(PREFIX, to_home)
     app.router.add_get(PREFIX + "/audit", audit_log)
+    app.router.add_get(PASSWORD_PATH, password_page)
+    app.router.add_post(PASSWORD_PATH, password_submit)

@@ -87,11 +87,15 @@ async def delete(conn: AsyncConnection, token_hash: str) -> bool:
     return bool(result.rowcount == 1)
 
 
-async def delete_for_officer(conn: AsyncConnection, officer_id: int) -> int:
-    """End every session of an officer (new password, deactivation); how many ended."""
-    result = await conn.execute(
-        sa.delete(console_sessions).where(console_sessions.c.officer_id == officer_id)
-    )
+async def delete_for_officer(
+    conn: AsyncConnection, officer_id: int, *, keep: str | None = None
+) -> int:
+    """End every session of an officer (new password, deactivation) but ``keep`` (the
+    token hash of the session that changed the password); how many ended."""
+    query = sa.delete(console_sessions).where(console_sessions.c.officer_id == officer_id)
+    if keep is not None:
+        query = query.where(console_sessions.c.token_hash != keep)
+    result = await conn.execute(query)
     return int(result.rowcount)
 
 
