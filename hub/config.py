@@ -229,6 +229,9 @@ class EmailConfig(_Section):
     """A mail without thread headers continues the sender's open conversation only if it
     was active this recently; older, a new conversation starts."""
     max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_answered_per_hour: int = Field(default=20, ge=1)
+    """Mail from one sender the bot answers in an hour; more goes to officers unanswered,
+    so a robot that answers without saying so (no Auto-Submitted) cannot loop with ours."""
     attachments_dir: str = "media/mail"
     """Where attachments of inbound mail are kept, served at ``/media/mail/<token>/<name>``."""
 

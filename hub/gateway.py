@@ -110,6 +110,7 @@ class Gateway:
             self.metrics.duplicates.labels(msg.channel).inc()
             return Accepted(duplicate=True)
         lock = self.coordinator.lock(f"addr:{address}", lease_seconds=15, wait_seconds=30)
+        handed_off = False
         async with lock, self.db.begin() as conn:
             if await messages.is_stored(conn, msg.channel, msg.provider_message_id):
                 message_id = None
@@ -129,13 +130,36 @@ class Gateway:
                 )
                 message_id = await messages.insert_inbound(self.db, conn, conversation.id, msg)
                 await contacts.touch_identity(conn, msg.channel, address, msg.received_at)
+                if message_id is not None and msg.hold:
+                    handed_off = await self._hold(conn, conversation, message_id, msg.hold)
         await self.coordinator.mark_seen(key, DEDUPE_TTL_SECONDS)
         if message_id is None:
             self.metrics.duplicates.labels(msg.channel).inc()
             return Accepted(duplicate=True)
         self.metrics.inbound.labels(msg.channel).inc()
-        self._spawn(self.process(conversation.id))
+        if handed_off:
+            await announce(
+                self.coordinator, "handoff", conversation_id=conversation.id, reason=msg.hold
+            )
+        elif msg.hold:
+            await announce(
+                self.coordinator, "message", conversation_id=conversation.id, message_id=message_id
+            )
+        else:
+            self._spawn(self.process(conversation.id))
         return Accepted(duplicate=False, message_id=message_id, conversation_id=conversation.id)
+
+    async def _hold(
+        self, conn: Any, conversation: ConversationRecord, message_id: int, reason: str
+    ) -> bool:
+        """Keep the message for officers with no bot answer: the conversation waits in the
+        console and the message needs no processing. True when this handed it off."""
+        await messages.mark_processed(conn, message_id, ProcessingState.HANDLED)
+        if conversation.status is not ConversationStatus.BOT:
+            return False
+        await conversations.hand_off(conn, conversation.id, reason, self.clock())
+        self.metrics.handoffs.labels(reason).inc()
+        return True
 
     async def record_status(self, update: DeliveryUpdate) -> bool:
         """A provider's delivery status for an outbound message; idempotent.

@@ -129,6 +129,9 @@ class InboundMessage:
     thread: tuple[str, ...] = ()
     """Email only: the Message-IDs this mail answers (References, oldest first); the
     gateway finds the conversation by them."""
+    hold: str = ""
+    """A reason for the bot to stay silent and hand the conversation to officers (email:
+    a sender writing faster than any person, likely a robot answering our robot)."""
     received_at: datetime = field(default_factory=utcnow)
     raw: Mapping[str, Any] = field(default_factory=lambda: _freeze(None))
 

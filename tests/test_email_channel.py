@@ -27,7 +27,7 @@ from aiohttp.test_utils import TestClient
 from PIL import Image
 
 from hub.app import HUB, Hub, create_app
-from hub.channels.email import EmailChannel
+from hub.channels.email import EmailChannel, SenderRate
 from hub.config import Settings
 from hub.model import DeliveryStatus
 from hub.store.tables import conversations, messages
@@ -559,3 +559,79 @@ async def test_a_web_forms_mail_is_answered_to_its_reply_to(mailhub: MailHub) ->
     assert answer.rcpt_tos == ["niluh@example.co.id"]
     assert answer.mail["To"] == "niluh@example.co.id"
     assert answer.mail["In-Reply-To"] == form["Message-ID"]
+
+
+async def test_a_sender_writing_like_a_robot_goes_to_officers_unanswered(
+    aiohttp_client: AiohttpClient,
+    make_settings: Callable[..., Settings],
+    relay: SmtpRelay,
+    tmp_path: Path,
+) -> None:
+    """A robot that answers without Auto-Submitted would loop with ours: past the hourly
+    limit its mail is kept for officers and the bot stays silent."""
+    mailhub = await start_hub(
+        aiohttp_client, make_settings, relay, tmp_path, max_answered_per_hour=2
+    )
+    last = None
+    for n in range(2):
+        mail = (
+            citizen_mail(f"Terima kasih, tiket {n} diterima.", answering=last)
+            if last
+            else citizen_mail("Tiket 0 diterima.", subject="Auto ack")
+        )
+        await mailhub.deliver(mail.as_bytes())
+        last = (await mailhub.answers(n + 1))[-1].mail
+    assert last is not None
+    third = citizen_mail("Terima kasih, tiket 2 diterima.", answering=last)
+    await mailhub.deliver(third.as_bytes())
+    await mailhub.deliver(citizen_mail("jam buka?", sender="jane@example.com").as_bytes())
+    await mailhub.answers(3)  # the other sender is answered
+    await mailhub.settle()
+    assert [r.rcpt_tos for r in mailhub.relay.received] == [
+        [CITIZEN],
+        [CITIZEN],
+        ["jane@example.com"],
+    ]
+    conversation_id = await only_conversation_of(mailhub.hub, CITIZEN)
+    async with mailhub.hub.db.begin() as conn:
+        row = (
+            await conn.execute(
+                sa.select(conversations).where(conversations.c.id == conversation_id)
+            )
+        ).one()
+        texts = [
+            r.text
+            for r in await conn.execute(
+                sa.select(messages.c.text).where(
+                    messages.c.conversation_id == conversation_id,
+                    messages.c.direction == "inbound",
+                )
+            )
+        ]
+    assert (row.status, row.handoff_reason) == ("handoff", "flood")
+    assert texts[-1] == "Terima kasih, tiket 2 diterima.", "kept for the officers"
+
+
+async def only_conversation_of(hub: Hub, address: str) -> int:
+    async with hub.db.begin() as conn:
+        [conversation_id] = [
+            int(r.id)
+            for r in await conn.execute(
+                sa.select(conversations.c.id).where(conversations.c.address == address)
+            )
+        ]
+    return conversation_id
+
+
+def test_the_sender_rate_forgets_after_an_hour() -> None:
+    now = [0.0]
+    rate = SenderRate(clock=lambda: now[0])
+    assert [rate.count("a@example.com") for _ in range(3)] == [1, 2, 3]
+    assert rate.count("b@example.com") == 1
+    now[0] = 3599.0
+    assert rate.count("a@example.com") == 4
+    now[0] = 3600.5  # the first three are older than an hour now
+    assert rate.count("a@example.com") == 2
+    now[0] = 9000.0
+    assert rate.count("a@example.com") == 1
+    assert "b@example.com" not in rate._seen, "quiet senders are forgotten"

@@ -13,6 +13,9 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +57,28 @@ MAX_TEXT = 20_000
 MAX_OUTBOUND_FILE = 5 * 1024 * 1024
 
 
+class SenderRate:
+    """Mail taken per sender in the last hour, in this process: a safety net against a
+    robot answering our robot, not an exact count across processes."""
+
+    WINDOW_SECONDS = 3600.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._seen: dict[str, deque[float]] = {}
+
+    def count(self, sender: str) -> int:
+        """Record one mail from ``sender``; how many it sent within the window, this one too."""
+        now = self.clock()
+        times = self._seen.setdefault(sender, deque())
+        while times and now - times[0] > self.WINDOW_SECONDS:
+            times.popleft()
+        times.append(now)
+        for other in [k for k, v in self._seen.items() if now - v[-1] > self.WINDOW_SECONDS]:
+            del self._seen[other]
+        return len(times)
+
+
 def _ssl_context(ca_file: str) -> ssl.SSLContext | None:
     return ssl.create_default_context(cafile=ca_file) if ca_file else None
 
@@ -79,6 +104,7 @@ class EmailChannel(Channel):
         self._listener: MailListener | None = None
         self._poller: ImapPoller | None = None
         self._poll_task: asyncio.Task[None] | None = None
+        self.rate = SenderRate()
 
     def routes(self, on_message: OnMessage, on_status: OnStatus) -> list[RouteDef]:
         self._on_message = on_message
@@ -150,8 +176,13 @@ class EmailChannel(Channel):
         if not citizen:
             log.info("mail not answered", extra={"channel": NAME, "reason": "no-sender"})
             return
+        hold = ""
+        if self.rate.count(citizen) > self.config.max_answered_per_hour:
+            hold = "flood"
+            log.warning("mail held for officers", extra={"channel": NAME, "reason": "flood"})
         message = InboundMessage(
             channel=NAME,
+            hold=hold,
             sender=citizen,
             provider_message_id=mail.message_id,
             text=mail.text[:MAX_TEXT],

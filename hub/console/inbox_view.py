@@ -46,6 +46,7 @@ REASON_LABELS = {
     "angry": "Warga kecewa",
     "repeated": "Pengaduan berulang",
     "failures": "Bot tidak memahami",
+    "flood": "Email beruntun (mungkin robot)",
 }
 DELIVERY_LABELS = {
     "queued": "Dalam antrean",
