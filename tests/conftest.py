@@ -17,9 +17,11 @@ from typing import Any
 import asyncpg
 import pytest
 import redis
+from playwright.async_api import Browser, async_playwright
 
 from hub.config import Settings, load_config
 from hub.coordination.redis import RedisCoordinator
+from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.fakes.smtp_relay import SmtpRelay
 from tests.services import postgres_url, redis_url
 
@@ -221,3 +223,13 @@ async def relay() -> AsyncIterator[SmtpRelay]:
     server = await SmtpRelay().start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium through Playwright (skips, or fails in CI, without it)."""
+    executable = chromium_path()
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()

@@ -35,6 +35,7 @@ from hub.booking import Booking
 from hub.catalogue import default_catalogue_path, load_catalogue
 from hub.config import Settings
 from hub.store.tables import api_tokens, contacts, identities
+from tests.clock import Clock
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
@@ -50,14 +51,6 @@ _DOC_URI = "urn:omnihub:openapi"
 _REGISTRY: Registry[Any] = Registry().with_resource(
     _DOC_URI, Resource.from_contents(DOC, default_specification=DRAFT202012)
 )
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _pointer(*parts: str) -> str:

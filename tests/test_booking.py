@@ -39,6 +39,7 @@ from hub.config import BookingConfig, ConfigError, load_config
 from hub.nlu.entities import EntityExtractor
 from hub.store import Database, migrate
 from hub.store.tables import booking_slots, bookings, contacts, queue_counters
+from tests.clock import Clock
 
 WITA = ZoneInfo("Asia/Makassar")
 CATALOGUE = load_catalogue(default_catalogue_path())
@@ -48,16 +49,6 @@ MON, TUE, WED, FRI = date(2026, 12, 14), date(2026, 12, 15), date(2026, 12, 16),
 
 def wita(day: date, hour: int = 7, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=WITA)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def with_quota(catalogue: Catalogue = CATALOGUE, **quotas: int) -> Catalogue:

@@ -19,7 +19,7 @@ import zxingcpp
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from hub.app import HUB, create_app
 from hub.booking import Booking
@@ -32,7 +32,6 @@ from hub.render import Renderer
 from hub.resources import templates_dir
 from tests import test_telegram as tg
 from tests import test_whatsapp_cloud as wa
-from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.chat_client import ChatClient
 from tests.fakes.graph import FakeGraph
 from tests.fakes.telegram import FakeTelegram
@@ -360,15 +359,6 @@ async def test_whatsapp_cloud_sends_an_image_message_by_link(
 
 
 # --- the web chat page in a real browser -----------------------------------------------------
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

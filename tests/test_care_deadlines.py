@@ -19,18 +19,11 @@ from hub.care.service import TicketKind
 from hub.config import Settings
 from hub.live import CONSOLE_TOPIC
 from tests.chat_client import ChatClient
+from tests.clock import Clock
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 WITA = ZoneInfo("Asia/Makassar")
 SUPERVISOR = Actor("officer:1", ActorRole.SUPERVISOR)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def wita(day: date, hour: int = 10) -> datetime:

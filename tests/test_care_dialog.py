@@ -34,6 +34,7 @@ from hub.render import Renderer
 from hub.resources import templates_dir
 from hub.store.tables import conversations, tickets
 from tests.chat_client import ChatClient
+from tests.clock import Clock
 from tests.fakes.twilio import FakeTwilio
 from tests.test_twilio import WEBHOOK, fixture, post, settings_for
 
@@ -46,19 +47,9 @@ FIRST = "CARE-20261130-0001"
 SUPERVISOR = Actor("Bu Sari", ActorRole.SUPERVISOR)
 
 
-class Clock:
-    """The hub's "now", moved by the test."""
-
-    def __init__(self, now: datetime = MONDAY) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(MONDAY)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from hub.catalogue import load_catalogue
 from hub.config import CareConfig
 from hub.store import Database, migrate
 from hub.store.tables import officers, ticket_events, tickets
+from tests.clock import Clock
 from tests.test_booking import new_contacts
 
 WITA = ZoneInfo("Asia/Makassar")
@@ -33,14 +34,6 @@ def wita(day: date, hour: int = 10, minute: int = 0) -> datetime:
 def end_of(day: date) -> datetime:
     """A deadline "by the end of ``day``" is the next midnight, WITA."""
     return datetime.combine(day + timedelta(days=1), time(0), WITA)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Recorder:

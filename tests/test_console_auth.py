@@ -24,24 +24,16 @@ from hub.console.accounts import OfficerAccounts
 from hub.console.passwords import Passwords
 from hub.store import audit as audit_store
 from hub.store.tables import audit_events, console_sessions, officers
+from tests.clock import Clock
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
 PASSWORD = "kata-sandi-rahasia-1"
 AGENCIES = {"disdukcapil", "imigrasi", "dpmptsp"}
+START = datetime(2026, 12, 14, 0, 0, tzinfo=UTC)
+"""Where the console tests' clock starts: a Monday."""
 FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 14, 0, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Console:
@@ -104,7 +96,7 @@ class Console:
 async def open_console(
     aiohttp_client: AiohttpClient, settings: Settings, clock: Clock | None = None
 ) -> Console:
-    clock = clock or Clock()
+    clock = clock or Clock(START)
     client = await aiohttp_client(create_app(settings, clock=clock))
     return Console(client, client.app[HUB], clock)
 

@@ -12,25 +12,15 @@ from dataclasses import dataclass
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from hub.app import HUB, create_app
 from hub.config import Settings
 from hub.console.accounts import OfficerAccounts
 from hub.console.passwords import Passwords
 from hub.model import utcnow
-from tests.browser import CHROMIUM_ARGS, chromium_path
 
 PASSWORD = "kata-sandi-rahasia-1"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @dataclass

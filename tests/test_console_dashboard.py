@@ -24,7 +24,7 @@ from hub.app import HUB, Hub, create_app
 from hub.care.service import TicketKind
 from hub.config import Settings
 from hub.store.tables import contacts, conversations, messages
-from tests.test_console_auth import PASSWORD, AiohttpClient, Clock
+from tests.test_console_auth import PASSWORD, START, AiohttpClient, Clock
 from tests.test_console_tickets import (
     ARTIFACTS,
     CSP_WATCH,
@@ -34,7 +34,6 @@ from tests.test_console_tickets import (
     WITA,
     add_officer,
     advance,
-    browser,  # noqa: F401 (the fixture)
     file,
     new_contact,
     page,
@@ -295,11 +294,11 @@ async def test_an_empty_hub_has_a_dashboard_too(
 
 
 async def test_the_dashboard_in_a_browser(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     make_settings: Callable[..., Settings],
 ) -> None:
     """The SVG charts render under the CSP in Chromium; the page is saved as a picture."""
-    clock = Clock()
+    clock = Clock(START)
     app = create_app(settings_for(make_settings), clock=clock)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

@@ -32,7 +32,7 @@ from hub.store import audit as audit_store
 from hub.store.tables import conversations, outbox
 from tests.chat_client import ChatClient
 from tests.fakes.telegram import FakeTelegram
-from tests.test_console_auth import FORM_TOKEN, META_CSRF, PASSWORD, Clock
+from tests.test_console_auth import FORM_TOKEN, META_CSRF, PASSWORD, START, Clock
 from tests.test_telegram import CHAT, SECRET, load
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
@@ -231,7 +231,7 @@ async def test_a_telegram_handoff_is_claimed_answered_released_and_closed(
         "api_base_url": fake.url,
     }
     client = await aiohttp_client(
-        create_app(make_settings(db_url, channels={"telegram": telegram}), clock=Clock())
+        create_app(make_settings(db_url, channels={"telegram": telegram}), clock=Clock(START))
     )
     hub = client.app[HUB]
     made_id = await add_officer(client.app, "made", name="Made Sudarsana")
@@ -364,7 +364,7 @@ async def webchat_handoff(client: TestClient[Any, Any], first: str = "") -> Chat
 async def console_app(
     aiohttp_client: AiohttpClient, settings: Settings
 ) -> tuple[TestClient[Any, Any], Hub]:
-    client = await aiohttp_client(create_app(settings, clock=Clock()))
+    client = await aiohttp_client(create_app(settings, clock=Clock(START)))
     return client, client.app[HUB]
 
 
@@ -588,7 +588,7 @@ async def test_a_handoff_in_one_process_reaches_the_console_of_another(
 ) -> None:
     settings = make_settings(pg_url, redis={"url": hub_redis_url})
     first, _hub = await console_app(aiohttp_client, settings)
-    second = await aiohttp_client(create_app(settings, clock=Clock()))
+    second = await aiohttp_client(create_app(settings, clock=Clock(START)))
     await add_officer(first.app, "made")
     made = Desk(first)
     await made.login("made")

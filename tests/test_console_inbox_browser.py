@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Dialog, async_playwright
+from playwright.async_api import Browser, Dialog
 
 from hub.app import HUB, create_app
 from hub.config import Settings
 from hub.console.accounts import OfficerAccounts
 from hub.console.passwords import Passwords
 from hub.model import utcnow
-from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.fakes.telegram import FakeTelegram
 from tests.test_telegram import CHAT, SECRET, load
 
@@ -35,15 +34,6 @@ SCREENSHOT = ROOT / "tests" / "artifacts" / "console-inbox.png"
 LIST_SCREENSHOT = ROOT / "tests" / "artifacts" / "console-inbox-list.png"
 README_IMAGE = ROOT / "docs" / "console-inbox.png"
 SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 @pytest.fixture

@@ -10,16 +10,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from hub.app import HUB, Hub, create_app
 from hub.care.access import SYSTEM
@@ -30,8 +29,7 @@ from hub.console.passwords import Passwords
 from hub.store import audit as audit_store
 from hub.store.tables import contacts, identities
 from hub.store.tickets import TicketRecord
-from tests.browser import CHROMIUM_ARGS, chromium_path
-from tests.test_console_auth import PASSWORD, AiohttpClient, Clock, Console, open_console
+from tests.test_console_auth import PASSWORD, START, AiohttpClient, Clock, Console, open_console
 
 WITA = ZoneInfo("Asia/Makassar")
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -586,15 +584,6 @@ async def test_an_internal_note(
 # --- in a browser ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_path()
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
 CSP_WATCH = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', (e) =>
@@ -607,7 +596,7 @@ async def test_the_ticket_page_in_a_browser(
     browser: Browser, make_settings: Callable[..., Settings]
 ) -> None:
     """A supervisor moves a ticket with the page's own form; the page is saved as a picture."""
-    clock = Clock()
+    clock = Clock(START)
     app = create_app(settings_for(make_settings), clock=clock)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

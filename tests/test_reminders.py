@@ -25,6 +25,7 @@ from hub.booking.reminders import ReminderKind, ReminderRule, due_reminders
 from hub.config import Settings
 from hub.store.tables import booking_reminders, identities, outbox
 from tests.chat_client import ChatClient
+from tests.clock import Clock
 from tests.fakes.twilio import FakeTwilio
 from tests.test_twilio import CONTENT_SID, WEBHOOK, fixture, post, settings_for
 
@@ -37,16 +38,6 @@ TUESDAY = date(2026, 12, 1)
 
 def wita(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), WITA)
-
-
-class Clock:
-    """The hub's "now", moved by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 RULE = ReminderRule(day_before_at=time(16), before_session=timedelta(hours=1), timezone=WITA)
