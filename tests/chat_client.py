@@ -84,3 +84,18 @@ class ChatClient:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+class Citizen:
+    """A citizen on the web chat who reads one reply per message unless told otherwise."""
+
+    def __init__(self, chat: ChatClient) -> None:
+        self.chat = chat
+
+    async def say(self, text: str, count: int = 1) -> list[dict[str, Any]]:
+        await self.chat.say(text)
+        return await self.chat.replies(count)
+
+    async def choose(self, payload: str, count: int = 1) -> list[dict[str, Any]]:
+        await self.chat.choose(payload)
+        return await self.chat.replies(count)

@@ -24,6 +24,7 @@ from hub.config import Settings
 from hub.dialogs.booking import STATE
 from hub.store.tables import conversations
 from tests.chat_client import ChatClient
+from tests.chat_client import Citizen as Chat
 from tests.fakes.twilio import FakeTwilio
 from tests.sms_client import SmsCitizen
 from tests.test_booking import new_contacts
@@ -56,21 +57,6 @@ async def client(
     aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
 ) -> TestClient[Any, Any]:
     return await aiohttp_client(create_app(make_settings(), clock=fixed_clock))
-
-
-class Chat:
-    """A citizen on the web chat who reads one reply per message unless told otherwise."""
-
-    def __init__(self, chat: ChatClient) -> None:
-        self.chat = chat
-
-    async def say(self, text: str, count: int = 1) -> list[dict[str, Any]]:
-        await self.chat.say(text)
-        return await self.chat.replies(count)
-
-    async def choose(self, payload: str, count: int = 1) -> list[dict[str, Any]]:
-        await self.chat.choose(payload)
-        return await self.chat.replies(count)
 
 
 async def chat_on(client: TestClient[Any, Any]) -> Chat:

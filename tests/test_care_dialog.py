@@ -33,7 +33,7 @@ from hub.model import AddressKind, Reply
 from hub.render import Renderer
 from hub.resources import templates_dir
 from hub.store.tables import conversations, tickets
-from tests.chat_client import ChatClient
+from tests.chat_client import ChatClient, Citizen
 from tests.clock import Clock
 from tests.fakes.twilio import FakeTwilio
 from tests.test_twilio import WEBHOOK, fixture, post, settings_for
@@ -59,19 +59,8 @@ async def client(
     return await aiohttp_client(create_app(make_settings(), clock=clock))
 
 
-class Chat:
-    """A citizen on the web chat who reads one reply per message unless told otherwise."""
-
-    def __init__(self, chat: ChatClient) -> None:
-        self.chat = chat
-
-    async def say(self, text: str, count: int = 1) -> list[dict[str, Any]]:
-        await self.chat.say(text)
-        return await self.chat.replies(count)
-
-    async def choose(self, payload: str, count: int = 1) -> list[dict[str, Any]]:
-        await self.chat.choose(payload)
-        return await self.chat.replies(count)
+class Chat(Citizen):
+    """A citizen on the web chat who can file a complaint the quick way."""
 
     async def file(self, story: str = "mau komplain petugas loket paspor lama banget") -> str:
         """A complaint filed the quick way: the story first, then every question skipped."""

@@ -16,14 +16,13 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
 
-import sqlalchemy as sa
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser
 
 from hub.app import HUB, Hub, create_app
 from hub.care.service import TicketKind
 from hub.config import Settings
-from hub.store.tables import contacts, conversations, messages
+from tests.seeds import contact_with_conversation, messages_at
 from tests.test_console_auth import PASSWORD, START, AiohttpClient, Clock
 from tests.test_console_tickets import (
     ARTIFACTS,
@@ -55,22 +54,8 @@ async def seed_messages(hub: Hub) -> None:
     """Inbound messages over the last week (and some that must not count)."""
     at = wita(MON, 9)
     async with hub.db.begin() as conn:
-        contact = await conn.scalar(
-            sa.insert(contacts).values(created_at=at, updated_at=at).returning(contacts.c.id)
-        )
-        conversation = await conn.scalar(
-            sa.insert(conversations)
-            .values(
-                contact_id=contact,
-                status="bot",
-                channel="whatsapp",
-                address="+6281200000009",
-                locale="id",
-                state={},
-                created_at=at,
-                updated_at=at,
-            )
-            .returning(conversations.c.id)
+        _contact, conversation = await contact_with_conversation(
+            conn, "whatsapp", "+6281200000009", at
         )
         plan = [
             (wita(MON, 9), "whatsapp", 3),
@@ -84,36 +69,10 @@ async def seed_messages(hub: Hub) -> None:
             (wita(date(2026, 12, 8), 0, 10), "sms", 1),  # the first day of the seven
             (wita(date(2026, 12, 7), 23, 50), "whatsapp", 5),  # the day before: not counted
         ]
-        n = 0
-        for when, channel, count in plan:
-            for _ in range(count):
-                n += 1
-                await conn.execute(
-                    sa.insert(messages).values(
-                        conversation_id=conversation,
-                        direction="inbound",
-                        channel=channel,
-                        provider_message_id=f"seed-{n}",
-                        author="citizen",
-                        text="halo",
-                        attachments=[],
-                        created_at=when,
-                        updated_at=when,
-                    )
-                )
-        for _ in range(3):  # replies are not "messages in"
-            await conn.execute(
-                sa.insert(messages).values(
-                    conversation_id=conversation,
-                    direction="outbound",
-                    channel="whatsapp",
-                    author="bot",
-                    text="halo juga",
-                    attachments=[],
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
+        inbound = [(when, channel) for when, channel, count in plan for _ in range(count)]
+        await messages_at(conn, conversation, inbound)
+        # Replies are not "messages in".
+        await messages_at(conn, conversation, [(at, "whatsapp")] * 3, direction="outbound")
 
 
 async def seed_tickets(hub: Hub, clock: Clock) -> None:

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from hub.store import Database, migrate, stats
-from hub.store.tables import contacts, conversations, messages, tickets
+from hub.store.tables import tickets
+from tests.seeds import contact_with_conversation, messages_at
 
 
 @pytest.fixture
@@ -23,44 +24,17 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 async def seed(db: Database) -> None:
     at = datetime(2026, 11, 29, tzinfo=UTC)
     async with db.begin() as conn:
-        contact = await conn.scalar(
-            sa.insert(contacts).values(created_at=at, updated_at=at).returning(contacts.c.id)
-        )
-        conversation = await conn.scalar(
-            sa.insert(conversations)
-            .values(
-                contact_id=contact,
-                status="bot",
-                channel="sms",
-                address="+628",
-                locale="id",
-                state={},
-                created_at=at,
-                updated_at=at,
-            )
-            .returning(conversations.c.id)
-        )
-        for n, (channel, when) in enumerate(
+        contact, conversation = await contact_with_conversation(conn, "sms", "+628", at)
+        await messages_at(
+            conn,
+            conversation,
             [
-                ("sms", datetime(2026, 11, 29, 15, 59, tzinfo=UTC)),  # 23:59 WITA, 29th
-                ("sms", datetime(2026, 11, 29, 16, 0, tzinfo=UTC)),  # 00:00 WITA, 30th
-                ("webchat", datetime(2026, 11, 30, 2, 0, tzinfo=UTC)),
-                ("telegram", datetime(2026, 11, 20, 2, 0, tzinfo=UTC)),  # before "since"
-            ]
-        ):
-            await conn.execute(
-                sa.insert(messages).values(
-                    conversation_id=conversation,
-                    direction="inbound",
-                    channel=channel,
-                    provider_message_id=f"m{n}",
-                    author="citizen",
-                    text="halo",
-                    attachments=[],
-                    created_at=when,
-                    updated_at=when,
-                )
-            )
+                (datetime(2026, 11, 29, 15, 59, tzinfo=UTC), "sms"),  # 23:59 WITA, 29th
+                (datetime(2026, 11, 29, 16, 0, tzinfo=UTC), "sms"),  # 00:00 WITA, 30th
+                (datetime(2026, 11, 30, 2, 0, tzinfo=UTC), "webchat"),
+                (datetime(2026, 11, 20, 2, 0, tzinfo=UTC), "telegram"),  # before "since"
+            ],
+        )
         for n, (status, agency, breached) in enumerate(
             [
                 ("received", "imigrasi", True),
