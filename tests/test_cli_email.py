@@ -34,15 +34,7 @@ def email_config(relay: SmtpRelay, mailbox: Dovecot, **imap: Any) -> dict[str, A
         "enabled": True,
         "address": HUB_ADDRESS,
         "smtp": {"host": "127.0.0.1", "port": relay.port, "starttls": False},
-        "imap": {
-            "enabled": True,
-            "host": "127.0.0.1",
-            "port": mailbox.port,
-            "ssl": False,
-            "username": mailbox.user,
-            "password": mailbox.password,
-            **imap,
-        },
+        "imap": mailbox.imap_config(**imap).model_dump(),
     }
 
 

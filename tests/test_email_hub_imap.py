@@ -40,18 +40,9 @@ def imap_settings(
                 "enabled": True,
                 "address": HUB_ADDRESS,
                 "smtp": {"host": "127.0.0.1", "port": relay.port, "starttls": False},
-                "imap": {
-                    "enabled": True,
-                    "host": "127.0.0.1",
-                    "port": mailbox.port,
-                    "ssl": True,
-                    "ca_file": str(mailbox.root / "ca.pem"),
-                    "username": mailbox.user,
-                    "password": mailbox.password,
-                    "move_to": "Processed",
-                    "poll_seconds": 0.2,
-                    "timeout_seconds": 5,
-                },
+                "imap": mailbox.imap_config(
+                    ca_file=str(mailbox.root / "ca.pem"), move_to="Processed", poll_seconds=0.2
+                ).model_dump(),
                 "attachments_dir": str(tmp_path / "mail-files"),
             }
         },
