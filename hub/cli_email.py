@@ -80,8 +80,8 @@ async def _check(settings: Settings, send_to: str | None) -> int:
             report("smtp", _why(exc), "")
     if config.imap.enabled:
         try:
-            unseen = await channel.check_mailbox()
-            report("imap", None, f"{config.imap.folder} has {unseen} unseen mail(s)")
+            waiting = await channel.check_mailbox()
+            report("imap", None, f"{config.imap.folder} has {waiting} waiting mail(s)")
         except Exception as exc:
             report("imap", _why(exc), "")
     else:

@@ -56,7 +56,7 @@ async def test_good_settings_pass_and_a_test_mail_goes_out(
     assert await check(config, "--send-to", "it@example.go.id") == 0
     out = capsys.readouterr().out
     assert f"smtp: ok, 127.0.0.1:{relay.port}, plain, no login" in out
-    assert "imap: ok, INBOX has 1 unseen mail(s)" in out
+    assert "imap: ok, INBOX has 1 waiting mail(s)" in out
     assert "listen: not enabled" in out
     assert "send: ok, accepted by the relay as <omnihub.check-" in out
     [mail] = relay.received

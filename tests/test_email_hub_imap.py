@@ -144,3 +144,39 @@ async def test_real_world_mail_reaches_the_bot_as_the_citizens_own_words(
         ]
     assert "Syarat bikin KTP" in subjects, "the Re: is not part of the subject kept"
     assert all(a.mail["Subject"].startswith("Re: ") for a in answers)
+
+
+async def test_two_hub_processes_polling_one_mailbox_answer_each_mail_once(
+    aiohttp_client: AiohttpClient,
+    make_settings: Callable[..., Settings],
+    relay: SmtpRelay,
+    mailbox: Dovecot,
+    tmp_path: Path,
+    pg_url: str,
+    hub_redis_url: str,
+) -> None:
+    """Both processes poll the mailbox, one at a time under a Redis lock (two moving the
+    same mail at once could leave two copies in Processed); each mail gets one answer."""
+    settings = imap_settings(make_settings, relay, mailbox, tmp_path).model_copy(
+        update={
+            "storage": make_settings(pg_url).storage,
+            "redis": make_settings(redis={"url": hub_redis_url}).redis,
+        }
+    )
+    questions = [
+        citizen_mail(f"jam buka mpp? ({n})", subject=f"Jam {n}", sender=f"warga{n}@example.co.id")
+        for n in range(6)
+    ]
+    for question in questions:
+        mailbox.append(question.as_bytes().replace(b"\n", b"\r\n"))
+    first = await aiohttp_client(create_app(settings, clock=fixed_clock))
+    second = await aiohttp_client(create_app(settings, clock=fixed_clock))
+    await relay.wait_for(len(questions))
+    await wait_until(lambda: mailbox.count("Processed") == len(questions))
+    for client in (first, second):
+        hub = cast(Hub, client.app[HUB])
+        await hub.gateway.idle()
+        await hub.dispatcher.drain()
+    answered = sorted(str(r.mail["In-Reply-To"]) for r in relay.received)
+    assert answered == sorted(str(q["Message-ID"]) for q in questions), "each mail once"
+    assert mailbox.count("Processed") == len(questions) and mailbox.count("INBOX") == 0

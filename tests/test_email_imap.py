@@ -159,6 +159,23 @@ async def test_move_to_moves_processed_mail(
         await poller.stop()
 
 
+async def test_with_move_to_mail_opened_by_a_person_is_still_taken(
+    dovecot: Dovecot, recorder: Recorder
+) -> None:
+    """With a folder to move to, everything left in INBOX is waiting: a mail a person
+    opened first, or one flagged when the move was cut short, is not stranded."""
+    dovecot.append(mail(1), flags="\\Seen")
+    dovecot.append(mail(2))
+    poller = ImapPoller(dovecot.imap_config(move_to="Diproses"), recorder)
+    try:
+        assert await poller.poll_once() == 2
+        assert recorder.mails == [mail(1), mail(2)]
+        assert dovecot.count("INBOX") == 0 and dovecot.count("Diproses") == 2
+        assert await poller.poll_once() == 0
+    finally:
+        await poller.stop()
+
+
 async def test_a_new_poller_neither_loses_nor_repeats(dovecot: Dovecot) -> None:
     first = Recorder(fail_on_call={3: RuntimeError("killed mid-store")})
     for n in (1, 2, 3, 4):
@@ -253,3 +270,31 @@ def test_parse_fetch_body_with_uid_after_the_literal() -> None:
 def test_parse_search() -> None:
     assert parse_search([b"3 1 2", b"Search completed (0.001 + 0.000 secs)."]) == [1, 2, 3]
     assert parse_search([b"", b"Search completed."]) == []
+
+
+async def test_a_round_waits_its_turn_under_the_shared_lock(
+    dovecot: Dovecot, recorder: Recorder
+) -> None:
+    """With several hub processes one polls at a time: a round whose lock another
+    process holds takes nothing and leaves the mail for the holder."""
+    held = True
+    entered: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def round_lock() -> AsyncIterator[None]:
+        if held:
+            raise RuntimeError("held by another process")
+        entered.append("in")
+        yield
+        entered.append("out")
+
+    dovecot.append(mail(1))
+    poller = ImapPoller(dovecot.imap_config(), recorder, round_lock=round_lock)
+    try:
+        assert await poller._locked_round() == 0
+        assert recorder.mails == [] and entered == []
+        held = False
+        assert await poller._locked_round() == 1
+        assert recorder.mails == [mail(1)] and entered == ["in", "out"]
+    finally:
+        await poller.stop()

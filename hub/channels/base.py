@@ -42,6 +42,19 @@ class PubSub(Protocol):
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[str]]: ...
 
 
+class Locks(Protocol):
+    """Locks shared by hub processes (in-process or Redis); see ``hub.coordination``.
+    Entering one raises when it cannot be taken within ``wait_seconds``."""
+
+    def lock(
+        self, key: str, *, lease_seconds: float = 30.0, wait_seconds: float = 60.0
+    ) -> AbstractAsyncContextManager[None]: ...
+
+
+class Coordination(PubSub, Locks, Protocol):
+    """What the hub's coordinator offers channels: fan-out and shared locks."""
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a channel can show, so the renderer can fall back gracefully."""

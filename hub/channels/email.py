@@ -16,6 +16,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from hub.channels.base import (
     Capabilities,
     Channel,
     ChannelError,
+    Locks,
     OnMessage,
     OnStatus,
     RouteDef,
@@ -86,8 +88,17 @@ def _ssl_context(ca_file: str) -> ssl.SSLContext | None:
 class EmailChannel(Channel):
     name = NAME
 
-    def __init__(self, config: EmailConfig, templates: Path, public_url: str) -> None:
+    def __init__(
+        self,
+        config: EmailConfig,
+        templates: Path,
+        public_url: str,
+        locks: Locks | None = None,
+    ) -> None:
+        """``locks``: shared by the hub's processes (Redis), so one polls the mailbox at
+        a time; without it every process polls."""
         self.config = config
+        self.locks = locks
         self.capabilities = Capabilities(
             max_text_length=MAX_TEXT,
             buttons=False,
@@ -129,9 +140,19 @@ class EmailChannel(Channel):
             from hub.channels.email_imap import ImapPoller
 
             self._poller = ImapPoller(
-                self.config.imap, self.take, ssl_context=_ssl_context(self.config.imap.ca_file)
+                self.config.imap,
+                self.take,
+                ssl_context=_ssl_context(self.config.imap.ca_file),
+                round_lock=self._mailbox_lock if self.locks is not None else None,
             )
             self._poll_task = asyncio.create_task(self._poller.run())
+
+    def _mailbox_lock(self) -> AbstractAsyncContextManager[None]:
+        assert self.locks is not None
+        # Longer than a slow round; if a round outlives it, a second poller may join in,
+        # which costs at worst a second copy of a mail in move_to.
+        lease = max(120.0, self.config.imap.timeout_seconds * 4)
+        return self.locks.lock("email-imap", lease_seconds=lease, wait_seconds=0)
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -283,7 +304,7 @@ class EmailChannel(Channel):
                 await client.login(settings["username"], settings["password"])
 
     async def check_mailbox(self) -> int:
-        """Log in to the IMAP mailbox and count its unseen mail, taking none."""
+        """Log in to the IMAP mailbox and count the mail waiting there, taking none."""
         from hub.channels.email_imap import ImapPoller
 
         async def untouched(raw: bytes, sender: str | None) -> None:

@@ -1,11 +1,13 @@
 """Inbound mail from an IMAP mailbox, for a mall that keeps its existing mail provider.
 
-Every poll takes the unseen mail of ``config.folder``, oldest UID first. A message
+Every poll takes the waiting mail of ``config.folder``, oldest UID first: with
+``config.move_to`` every mail still there, without it the unseen ones. A message
 is fetched with ``BODY.PEEK[]`` (which leaves it unseen), handed to ``on_mail``,
 and only once that returned is it flagged ``\\Seen`` (and moved to
-``config.move_to``). If ``on_mail`` fails, the message stays unseen and the round
-ends, so it is offered again next poll: a crash or restart never loses a mail, and
-one offered twice is deduplicated by the hub on its Message-ID.
+``config.move_to``). If ``on_mail`` fails, the message stays and the round ends,
+so it is offered again next poll: a crash or restart never loses a mail, and one
+offered twice (two hub processes polling, a move cut short) is deduplicated by the
+hub on its Message-ID.
 
 aioimaplib has no type hints; :class:`_Session` is the narrow typed layer over it
 and turns every failure (refused command, lost connection, timeout, TLS) into
@@ -20,7 +22,8 @@ import contextlib
 import logging
 import re
 import ssl
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 import aioimaplib  # type: ignore[import-untyped]
@@ -218,13 +221,16 @@ class _Session:
             # Staff reading the mailbox in a mail client should see the new folder.
             await self._command("SUBSCRIBE", self._client.subscribe(name))
 
-    async def unseen(self) -> list[int]:
+    async def waiting(self) -> list[int]:
+        """UIDs of the mail still to take. With ``move_to`` that is every mail left in the
+        folder (whatever took it moved it away), so a mail a person opened first, or one
+        flagged but not moved when a poll broke off, is still taken; without it, the
+        unseen mail."""
         # A server announces new mail (EXISTS) only after a command and SEARCH must not
         # see mail not yet announced, so on a reused connection NOOP comes first.
         await self._ok("NOOP", self._client.noop())
-        lines = await self._ok(
-            "UID SEARCH", self._client.uid_search("UNSEEN", "UNDELETED", charset=None)
-        )
+        criteria = ("UNDELETED",) if self._config.move_to else ("UNSEEN", "UNDELETED")
+        lines = await self._ok("UID SEARCH", self._client.uid_search(*criteria, charset=None))
         return parse_search(lines)
 
     async def fetch(self, uid: int) -> bytes | None:
@@ -285,8 +291,13 @@ class _Session:
                 task.cancel()
 
 
+RoundLock = Callable[[], AbstractAsyncContextManager[None]]
+"""Opens a lock shared by every hub process that polls the mailbox; entering it raises
+when another process holds it."""
+
+
 class ImapPoller:
-    """Polls ``config.folder`` of one IMAP mailbox and hands each unseen mail to ``on_mail``."""
+    """Polls ``config.folder`` of one IMAP mailbox and hands each waiting mail to ``on_mail``."""
 
     def __init__(
         self,
@@ -294,10 +305,16 @@ class ImapPoller:
         on_mail: OnMail,
         *,
         ssl_context: ssl.SSLContext | None = None,
+        round_lock: RoundLock | None = None,
     ) -> None:
+        """``round_lock``: with several hub processes, one polls at a time; two taking
+        the same mail at once would answer it once (the hub dedupes) but could leave
+        two copies of it in ``move_to``, since a server's MOVE is not atomic across
+        sessions."""
         self._config = config
         self._on_mail = on_mail
         self._ssl_context = ssl_context
+        self._round_lock = round_lock
         self._session: _Session | None = None
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
@@ -341,18 +358,18 @@ class ImapPoller:
                 raise
 
     async def check(self) -> int:
-        """Log in, select the folder and count its unseen mail, taking none: what
+        """Log in, select the folder and count the mail waiting there, taking none: what
         ``omnihub email check`` tells whoever sets the mailbox up. Raises ImapError."""
         async with self._lock:
             try:
                 session = await self._connected()
-                return len(await session.unseen())
+                return len(await session.waiting())
             finally:
                 await self._drop(logout=True)
 
     async def _take_unseen(self, session: _Session) -> int:
         taken = 0
-        for uid in await session.unseen():
+        for uid in await session.waiting():
             if self._stopping.is_set():
                 break
             raw = await session.fetch(uid)
@@ -377,6 +394,18 @@ class ImapPoller:
             log.info("email: took %d mail(s) from the IMAP mailbox", taken)
         return taken
 
+    async def _locked_round(self) -> int:
+        """One poll under the shared lock; 0 when another process is polling now."""
+        if self._round_lock is None:
+            return await self.poll_once()
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(self._round_lock())
+            except Exception:
+                return 0  # another hub process holds the mailbox this round
+            return await self.poll_once()
+        raise AssertionError("unreachable")  # pragma: no cover - mypy: the stack may swallow
+
     async def run(self) -> None:
         """Poll every ``poll_seconds`` until :meth:`stop`; errors back off, never end the loop."""
         poll = self._config.poll_seconds
@@ -384,7 +413,7 @@ class ImapPoller:
         try:
             while not self._stopping.is_set():
                 delay = poll
-                self._round = asyncio.ensure_future(self.poll_once())
+                self._round = asyncio.ensure_future(self._locked_round())
                 try:
                     await asyncio.wait({self._round})
                 finally:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.channels.base import Channel, PubSub
+from hub.channels.base import Channel, Coordination
 from hub.channels.webchat import WebchatChannel
 from hub.config import Settings
 
 
-def build_channels(settings: Settings, pubsub: PubSub, templates: Path) -> dict[str, Channel]:
+def build_channels(settings: Settings, pubsub: Coordination, templates: Path) -> dict[str, Channel]:
     """The enabled channels, keyed by the name stored with every message."""
     config = settings.channels
     channels: list[Channel] = []
@@ -34,5 +34,7 @@ def build_channels(settings: Settings, pubsub: PubSub, templates: Path) -> dict[
     if config.email.enabled:
         from hub.channels.email import EmailChannel
 
-        channels.append(EmailChannel(config.email, templates, settings.server.public_url))
+        channels.append(
+            EmailChannel(config.email, templates, settings.server.public_url, locks=pubsub)
+        )
     return {channel.name: channel for channel in channels}
