@@ -85,7 +85,7 @@ class Hub:
         self.db = Database.open(settings.storage.url)
         self.coordinator: Coordinator = open_coordinator(settings.redis.url)
         self.channels: dict[str, Channel] = (
-            build_channels(settings, self.coordinator, self.templates)
+            build_channels(settings, self.coordinator, self.templates, self._count_not_answered)
             if include_configured_channels
             else {}
         )
@@ -199,6 +199,9 @@ class Hub:
 
     async def _announce_delivery(self, conversation_id: int, status: str) -> None:
         await announce(self.coordinator, "delivery", conversation_id=conversation_id, status=status)
+
+    def _count_not_answered(self, channel: str, reason: str) -> None:
+        self.metrics.not_answered.labels(channel, reason).inc()
 
     def _count_nlu_fallback(self, reason: str) -> None:
         self.metrics.nlu_fallbacks.labels(reason).inc()

@@ -17,6 +17,13 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        self.not_answered = Counter(
+            "omnihub_inbound_not_answered",
+            "Mail a channel took but gave the bot no answer to (auto-replies, lists, daemons,"
+            " loops held for officers), per channel and reason",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
         self.duplicates = Counter(
             "omnihub_inbound_duplicates",
             "Inbound messages dropped as provider re-deliveries, per channel",

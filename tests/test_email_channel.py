@@ -273,6 +273,17 @@ async def test_a_thread_of_three_mails_stays_one_conversation(
     assert texts[1] == "kalau biaya bikin ktp brp?", "the quoted mail is not what the citizen said"
 
 
+async def not_answered(mailhub: MailHub) -> dict[str, float]:
+    """The hub's /metrics count of mail taken without an answer, per reason."""
+    text = await (await mailhub.client.get("/metrics")).text()
+    found = re.findall(
+        r'^omnihub_inbound_not_answered_total\{channel="email",reason="([^"]+)"\} (\S+)$',
+        text,
+        re.M,
+    )
+    return {reason: float(value) for reason, value in found}
+
+
 async def only_conversation(hub: Hub) -> int:
     [conversation_id] = await conversation_ids(hub)
     return conversation_id
@@ -336,15 +347,15 @@ async def test_a_mail_delivered_twice_is_answered_once(mailhub: MailHub) -> None
 
 
 @pytest.mark.parametrize(
-    ("fixture", "mail_from"),
+    ("fixture", "mail_from", "reason"),
     [
-        ("out_of_office.eml", CITIZEN),
-        ("list_mail.eml", "news@example.com"),
-        ("plain_new_id.eml", ""),  # the null sender <>: only daemons use it
+        ("out_of_office.eml", CITIZEN, "auto-submitted"),
+        ("list_mail.eml", "news@example.com", "precedence"),
+        ("plain_new_id.eml", "", "null-sender"),  # the null sender <>: only daemons use it
     ],
 )
 async def test_mail_no_person_wrote_gets_no_answer(
-    mailhub: MailHub, fixture: str, mail_from: str
+    mailhub: MailHub, fixture: str, mail_from: str, reason: str
 ) -> None:
     await mailhub.deliver((FIXTURES / fixture).read_bytes(), mail_from=mail_from)
     await mailhub.settle()
@@ -352,6 +363,7 @@ async def test_mail_no_person_wrote_gets_no_answer(
     async with mailhub.hub.db.begin() as conn:
         stored = await conn.scalar(sa.select(sa.func.count()).select_from(messages))
     assert stored == 0
+    assert await not_answered(mailhub) == {reason: 1.0}
 
 
 async def test_our_own_mail_coming_back_gets_no_answer(mailhub: MailHub) -> None:
@@ -376,6 +388,7 @@ async def test_a_bounce_marks_the_answer_failed(mailhub: MailHub) -> None:
         ).one()
     assert row.delivery_status == DeliveryStatus.FAILED.value
     assert "5.1.1" in (row.delivery_error or "")
+    assert await not_answered(mailhub) == {"bounce": 1.0}
     assert len(mailhub.relay.received) == 1, "a bounce is never answered"
 
 
@@ -609,6 +622,7 @@ async def test_a_sender_writing_like_a_robot_goes_to_officers_unanswered(
             )
         ]
     assert (row.status, row.handoff_reason) == ("handoff", "flood")
+    assert await not_answered(mailhub) == {"flood": 1.0}
     assert texts[-1] == "Terima kasih, tiket 2 diterima.", "kept for the officers"
 
 

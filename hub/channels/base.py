@@ -30,6 +30,9 @@ OnMessage = Callable[[InboundMessage], Awaitable[Acceptance]]
 """Persist an inbound message; once it returns, the provider may be acknowledged.
 It raises ValueError for a sender address that cannot be normalised (answer 400)."""
 
+NotAnswered = Callable[[str, str], None]
+"""Count a message a channel took without handing it to the bot: (channel, reason)."""
+
 OnStatus = Callable[[DeliveryUpdate], Awaitable[bool]]
 """Record a delivery status; returns False when the message is unknown (still answer 2xx)."""
 

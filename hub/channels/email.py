@@ -28,6 +28,7 @@ from hub.channels.base import (
     Channel,
     ChannelError,
     Locks,
+    NotAnswered,
     OnMessage,
     OnStatus,
     RouteDef,
@@ -94,11 +95,13 @@ class EmailChannel(Channel):
         templates: Path,
         public_url: str,
         locks: Locks | None = None,
+        not_answered: NotAnswered = lambda channel, reason: None,
     ) -> None:
         """``locks``: shared by the hub's processes (Redis), so one polls the mailbox at
         a time; without it every process polls."""
         self.config = config
         self.locks = locks
+        self._not_answered = not_answered
         self.capabilities = Capabilities(
             max_text_length=MAX_TEXT,
             buttons=False,
@@ -190,17 +193,17 @@ class EmailChannel(Channel):
             await self._bounced(mail)
             return
         if mail.auto_reason:
-            log.info("mail not answered", extra={"channel": NAME, "reason": mail.auto_reason})
+            self._unanswered(mail.auto_reason)
             return
         # A web form's mail comes from a no-reply address with the citizen in Reply-To.
         citizen = mail.reply_to or mail.sender
         if not citizen:
-            log.info("mail not answered", extra={"channel": NAME, "reason": "no-sender"})
+            self._unanswered("no-sender")
             return
         hold = ""
         if self.rate.count(citizen) > self.config.max_answered_per_hour:
             hold = "flood"
-            log.warning("mail held for officers", extra={"channel": NAME, "reason": "flood"})
+            self._unanswered("flood", held=True)
         message = InboundMessage(
             channel=NAME,
             hold=hold,
@@ -220,9 +223,17 @@ class EmailChannel(Channel):
         try:
             await self._on_message(message)
         except ValueError:
-            log.info("mail not answered", extra={"channel": NAME, "reason": "bad-sender"})
+            self._unanswered("bad-sender")
         except Exception as exc:
             raise MailDeferred(type(exc).__name__) from exc
+
+    def _unanswered(self, reason: str, *, held: bool = False) -> None:
+        """Log (the reason only, never an address) and count a mail the bot won't answer."""
+        if held:
+            log.warning("mail held for officers", extra={"channel": NAME, "reason": reason})
+        else:
+            log.info("mail not answered", extra={"channel": NAME, "reason": reason})
+        self._not_answered(NAME, reason)
 
     def _attachments(self, mail: ParsedMail) -> tuple[Attachment, ...]:
         kept: list[Attachment] = []
@@ -244,8 +255,9 @@ class EmailChannel(Channel):
         bounce = mail.bounce
         assert bounce is not None and self._on_status is not None
         if not bounce.permanent or not bounce.original_message_id:
-            log.info("mail not answered", extra={"channel": NAME, "reason": "delay-notice"})
+            self._unanswered("delay-notice" if not bounce.permanent else "bounce-unmatched")
             return
+        self._unanswered("bounce")
         await self._on_status(
             DeliveryUpdate(
                 channel=NAME,

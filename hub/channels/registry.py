@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.channels.base import Channel, Coordination
+from hub.channels.base import Channel, Coordination, NotAnswered
 from hub.channels.webchat import WebchatChannel
 from hub.config import Settings
 
 
-def build_channels(settings: Settings, pubsub: Coordination, templates: Path) -> dict[str, Channel]:
+def build_channels(
+    settings: Settings,
+    pubsub: Coordination,
+    templates: Path,
+    not_answered: NotAnswered = lambda channel, reason: None,
+) -> dict[str, Channel]:
     """The enabled channels, keyed by the name stored with every message."""
     config = settings.channels
     channels: list[Channel] = []
@@ -35,6 +40,12 @@ def build_channels(settings: Settings, pubsub: Coordination, templates: Path) ->
         from hub.channels.email import EmailChannel
 
         channels.append(
-            EmailChannel(config.email, templates, settings.server.public_url, locks=pubsub)
+            EmailChannel(
+                config.email,
+                templates,
+                settings.server.public_url,
+                locks=pubsub,
+                not_answered=not_answered,
+            )
         )
     return {channel.name: channel for channel in channels}
