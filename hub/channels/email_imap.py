@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import inspect
 import logging
 import re
 import ssl
@@ -164,6 +165,8 @@ class _Session:
 
     async def _call(self, what: str, awaitable: Awaitable[T], limit: float | None) -> T:
         if not self.alive:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()  # never started: no "never awaited" warning
             raise ImapError(f"connection lost before {what}")
         task = asyncio.ensure_future(awaitable)
         lost = asyncio.ensure_future(self._lost.wait())
