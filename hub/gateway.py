@@ -137,16 +137,16 @@ class Gateway:
             self.metrics.duplicates.labels(msg.channel).inc()
             return Accepted(duplicate=True)
         self.metrics.inbound.labels(msg.channel).inc()
-        if handed_off:
+        if not msg.hold:
+            self._spawn(self.process(conversation.id))
+        elif handed_off:
             await announce(
                 self.coordinator, "handoff", conversation_id=conversation.id, reason=msg.hold
             )
-        elif msg.hold:
+        else:
             await announce(
                 self.coordinator, "message", conversation_id=conversation.id, message_id=message_id
             )
-        else:
-            self._spawn(self.process(conversation.id))
         return Accepted(duplicate=False, message_id=message_id, conversation_id=conversation.id)
 
     async def _hold(

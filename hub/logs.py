@@ -56,15 +56,9 @@ _STANDARD_ATTRS = frozenset(
 _CORE_KEYS = frozenset({"ts", "level", "logger", "msg", "exc", "stack"})
 
 # High volume, and httpx/httpcore write request URLs (with Telegram's token) at INFO.
-# aiosmtpd logs every SMTP command (addresses included) at INFO; aioimaplib server lines.
-_NOISY_LOGGERS = (
-    "aiohttp.access",
-    "sqlalchemy.engine",
-    "httpx",
-    "httpcore",
-    "mail.log",
-    "aioimaplib",
-)
+# The mail libraries (aiosmtpd, aioimaplib) are kept quiet by
+# hub.channels.email_listen.LibraryLogGuard while they are in use.
+_NOISY_LOGGERS = ("aiohttp.access", "sqlalchemy.engine", "httpx", "httpcore")
 
 
 def _mask_phone(match: re.Match[str]) -> str:

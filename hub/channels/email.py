@@ -110,6 +110,17 @@ class EmailChannel(Channel):
             threaded=True,
             thread_idle_hours=config.thread_idle_hours,
         )
+        smtp = config.smtp
+        # Built once: a CA file is read here, not on every send.
+        self._relay: dict[str, Any] = {
+            "hostname": smtp.host,
+            "port": smtp.port,
+            "use_tls": smtp.ssl,
+            "start_tls": smtp.starttls and not smtp.ssl,
+            "tls_context": _ssl_context(smtp.ca_file),
+            "timeout": smtp.timeout_seconds,
+        }
+        self._imap_tls = _ssl_context(config.imap.ca_file)
         self.composer = MailComposer(templates, config.address, config.display_name)
         self.files = MailFiles(Path(config.attachments_dir), public_url)
         self._on_message: OnMessage | None = None
@@ -145,7 +156,7 @@ class EmailChannel(Channel):
             self._poller = ImapPoller(
                 self.config.imap,
                 self.take,
-                ssl_context=_ssl_context(self.config.imap.ca_file),
+                ssl_context=self._imap_tls,
                 round_lock=self._mailbox_lock if self.locks is not None else None,
             )
             self._poll_task = asyncio.create_task(self._poller.run())
@@ -274,7 +285,12 @@ class EmailChannel(Channel):
         files = [await self._fetch(a) for a in message.attachments]
         mail = self.composer.compose(message, files)
         try:
-            await aiosmtplib.send(mail, **self._relay())
+            await aiosmtplib.send(
+                mail,
+                **self._relay,
+                username=self.config.smtp.username or None,
+                password=self.config.smtp.password or None,
+            )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             permanent = bool(codes) and all(500 <= code < 600 for code in codes)
@@ -286,34 +302,12 @@ class EmailChannel(Channel):
             raise ChannelError(f"relay unreachable ({type(exc).__name__})") from exc
         return SendResult(provider_message_id=str(mail["Message-ID"]), status=DeliveryStatus.SENT)
 
-    def _relay(self) -> dict[str, Any]:
-        smtp = self.config.smtp
-        return {
-            "hostname": smtp.host,
-            "port": smtp.port,
-            "use_tls": smtp.ssl,
-            "start_tls": smtp.starttls and not smtp.ssl,
-            "username": smtp.username or None,
-            "password": smtp.password or None,
-            "tls_context": _ssl_context(smtp.ca_file),
-            "timeout": smtp.timeout_seconds,
-        }
-
     async def check_relay(self) -> None:
         """Connect, secure and log in to the relay, then quit; raises what went wrong.
         For ``omnihub email check``: a deployment finds a bad password before a citizen does."""
-        settings = self._relay()
-        client = aiosmtplib.SMTP(
-            hostname=settings["hostname"],
-            port=settings["port"],
-            use_tls=settings["use_tls"],
-            start_tls=settings["start_tls"],
-            tls_context=settings["tls_context"],
-            timeout=settings["timeout"],
-        )
-        async with client:
-            if settings["username"]:
-                await client.login(settings["username"], settings["password"])
+        async with aiosmtplib.SMTP(**self._relay) as client:
+            if self.config.smtp.username:
+                await client.login(self.config.smtp.username, self.config.smtp.password)
 
     async def check_mailbox(self) -> int:
         """Log in to the IMAP mailbox and count the mail waiting there, taking none."""
@@ -322,9 +316,7 @@ class EmailChannel(Channel):
         async def untouched(raw: bytes, sender: str | None) -> None:
             raise MailDeferred("checking only")
 
-        poller = ImapPoller(
-            self.config.imap, untouched, ssl_context=_ssl_context(self.config.imap.ca_file)
-        )
+        poller = ImapPoller(self.config.imap, untouched, ssl_context=self._imap_tls)
         return await poller.check()
 
     async def _fetch(self, attachment: Attachment) -> FilePart:

@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from hub.channels.email_parse import safe_filename
+
 ROUTE = "/media/mail/{token}/{name}"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 SAFE_NAME = re.compile(r"[^\w.() -]+", re.UNICODE)
@@ -25,8 +27,9 @@ citizen's HTML or SVG file never runs in the console's origin."""
 
 
 def safe_name(filename: str, content_type: str) -> str:
-    """A file name that is one path segment, never empty."""
-    name = SAFE_NAME.sub("_", filename.replace("\\", "/").rpartition("/")[2]).strip(" .")
+    """A file name that is one path segment of plain characters (for the disk and the
+    URL), never empty."""
+    name = SAFE_NAME.sub("_", safe_filename(filename)).strip(" .")
     if not name:
         name = "lampiran." + (content_type.partition("/")[2].split("+")[0] or "bin")
     return name[:120]

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.addresses import mask_address
@@ -20,7 +19,7 @@ from hub.care.access import Actor, ActorRole, can_read_content, may_move
 from hub.care.service import TicketDetail
 from hub.care.status import TicketStatus, allowed_next
 from hub.console.auth import Officer
-from hub.store.tables import contacts, identities
+from hub.store import contacts
 from hub.store.tickets import AttachmentRecord, EventRecord, TicketRecord
 
 STATUS_LABELS = {
@@ -71,19 +70,11 @@ async def reporter(conn: AsyncConnection, ticket: TicketRecord) -> Reporter | No
     """Who filed a named ticket, as far as the console may show it; None when anonymous."""
     if ticket.anonymous:
         return None
-    name = await conn.scalar(
-        sa.select(contacts.c.display_name).where(contacts.c.id == ticket.contact_id)
-    )
-    address = await conn.scalar(
-        sa.select(identities.c.address)
-        .where(identities.c.contact_id == ticket.contact_id, identities.c.channel == ticket.channel)
-        .order_by(identities.c.id)
-        .limit(1)
-    )
+    address = await contacts.address_on(conn, ticket.contact_id, ticket.channel)
     return Reporter(
-        name=str(name or ""),
+        name=await contacts.display_name(conn, ticket.contact_id),
         channel=CHANNEL_LABELS.get(ticket.channel, ticket.channel),
-        address=mask_address(str(address)) if address else "",
+        address=mask_address(address) if address else "",
     )
 
 

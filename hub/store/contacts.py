@@ -91,3 +91,19 @@ async def set_locale(conn: AsyncConnection, contact_id: int, locale: str) -> Non
 async def contact_locale(conn: AsyncConnection, contact_id: int) -> str | None:
     value = await conn.scalar(sa.select(contacts.c.locale).where(contacts.c.id == contact_id))
     return str(value) if value is not None else None
+
+
+async def display_name(conn: AsyncConnection, contact_id: int) -> str:
+    name = await conn.scalar(sa.select(contacts.c.display_name).where(contacts.c.id == contact_id))
+    return str(name or "")
+
+
+async def address_on(conn: AsyncConnection, contact_id: int, channel: str) -> str:
+    """The contact's first address on ``channel`` ("" when none)."""
+    address = await conn.scalar(
+        sa.select(identities.c.address)
+        .where(identities.c.contact_id == contact_id, identities.c.channel == channel)
+        .order_by(identities.c.id)
+        .limit(1)
+    )
+    return str(address or "")

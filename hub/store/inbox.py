@@ -69,22 +69,7 @@ async def waiting(conn: AsyncConnection, *, limit: int = 200) -> list[WaitingCon
         .order_by(conversations.c.handoff_at.asc().nulls_last(), conversations.c.id)
         .limit(limit)
     )
-    return [
-        WaitingConversation(
-            id=int(r.id),
-            contact_id=int(r.contact_id),
-            display_name=str(r.display_name or ""),
-            status=str(r.status),
-            channel=str(r.channel),
-            locale=str(r.locale),
-            handoff_at=r.handoff_at,
-            handoff_reason=r.handoff_reason,
-            claimed_by=r.claimed_by,
-            last_text=str(r.last_text or ""),
-            last_at=r.last_at,
-        )
-        for r in rows
-    ]
+    return [_waiting(r, str(r.last_text or ""), r.last_at) for r in rows]
 
 
 async def conversation(conn: AsyncConnection, conversation_id: int) -> WaitingConversation | None:
@@ -95,8 +80,10 @@ async def conversation(conn: AsyncConnection, conversation_id: int) -> WaitingCo
             .where(conversations.c.id == conversation_id)
         )
     ).one_or_none()
-    if row is None:
-        return None
+    return None if row is None else _waiting(row, "", None)
+
+
+def _waiting(row: sa.Row[Any], last_text: str, last_at: datetime | None) -> WaitingConversation:
     return WaitingConversation(
         id=int(row.id),
         contact_id=int(row.contact_id),
@@ -107,8 +94,8 @@ async def conversation(conn: AsyncConnection, conversation_id: int) -> WaitingCo
         handoff_at=row.handoff_at,
         handoff_reason=row.handoff_reason,
         claimed_by=row.claimed_by,
-        last_text="",
-        last_at=None,
+        last_text=last_text,
+        last_at=last_at,
     )
 
 
