@@ -480,6 +480,10 @@ def test_extraction_is_fast(extractor: EntityExtractor) -> None:
         ("ok", None),
         ("ktp", None),
         ("B-7Q4M2X", None),
+        ("B-US8NEL", None),  # a code's letters are no words
+        ("b-us8nel", None),
+        ("cek CARE-20261130-0001", "id"),
+        ("is B-IS4ME booked", "en"),
         ("", None),
     ],
 )

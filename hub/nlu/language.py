@@ -62,10 +62,15 @@ _EN_WORDS = _wordset("""
 _ID_SUFFIX = re.compile(r"^[a-z]{3,}(?:nya|kan|lah|kah)$")
 
 
+_CODE = re.compile(r"\b[a-z]+-[a-z0-9-]*\d[a-z0-9-]*")
+"""A booking code, queue number or ticket id (B-US8NEL, H-001, CARE-20261130-0001): its
+letters are no words ("us" in B-US8NEL is not English)."""
+
+
 def detect_language(text: str) -> str | None:
     """``id`` or ``en`` when the words say so; None when they do not (or tie)."""
     id_score = en_score = 0
-    for match in _WORD.finditer(text.lower()):
+    for match in _WORD.finditer(_CODE.sub(" ", text.lower())):
         word = match.group(0).replace("’", "'")
         in_id, in_en = word in _ID_WORDS, word in _EN_WORDS
         if in_id and not in_en:
