@@ -29,9 +29,11 @@ from hub.channels.base import Channel
 from hub.channels.registry import build_channels
 from hub.config import Settings
 from hub.console import ConsoleContext, setup_console
-from hub.coordination import Coordinator, open_coordinator
+from hub.coordination import Coordinator, RedisCoordinator, open_coordinator
+from hub.coordination.ratelimit import RateLimiter
 from hub.dialogs.engine import DialogEngine
 from hub.gateway import Gateway, NotAccepting
+from hub.keys import load_keys
 from hub.live import announce
 from hub.media import add_media_routes
 from hub.metrics import Metrics
@@ -84,6 +86,16 @@ class Hub:
         self.metrics = Metrics()
         self.db = Database.open(settings.storage.url)
         self.coordinator: Coordinator = open_coordinator(settings.redis.url)
+        self.keys = load_keys(settings.security)
+        self.limiter = RateLimiter.open(
+            settings.ratelimit.rules(),
+            settings.redis.url,
+            prefix=(
+                self.coordinator.prefix
+                if isinstance(self.coordinator, RedisCoordinator)
+                else "omnihub:"
+            ),
+        )
         self.channels: dict[str, Channel] = (
             build_channels(settings, self.coordinator, self.templates, self._count_not_answered)
             if include_configured_channels
@@ -240,6 +252,7 @@ class Hub:
         await self.shutdown()
         if self.http is not None:
             await self.http.close()
+        await self.limiter.close()
         await self.coordinator.close()
         await self.db.close()
 

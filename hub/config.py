@@ -443,6 +443,77 @@ class ConsoleConfig(_Section):
     """How long a locked account refuses every password, the right one too."""
 
 
+def _rate(value: str | None) -> str | None:
+    """A ``limits`` rate string ("20/minute", "5 per 10 seconds"); empty or null: no limit."""
+    if value in (None, ""):
+        return None
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ValueError(f"not a rate like '20/minute': {value!r}") from exc
+    return value
+
+
+class RateLimitConfig(_Section):
+    """Rates per window; null switches one off. Shared by every process when Redis is set."""
+
+    enabled: bool = True
+    citizen: str | None = "20/minute;200/day"
+    """Messages from one citizen address (phone, chat id, email, web-chat visitor)."""
+    webchat_ip: str | None = "60/minute"
+    """Web-chat messages from one source IP, whatever visitor they claim to be."""
+    webchat_new_visitors_ip: str | None = "20/hour"
+    """New web-chat visitors (cookies issued) per source IP."""
+
+    _rates = field_validator("citizen", "webchat_ip", "webchat_new_visitors_ip")(_rate)
+
+    def rules(self) -> dict[str, str]:
+        """The configured rules by name, for :class:`hub.coordination.ratelimit.RateLimiter`."""
+        if not self.enabled:
+            return {}
+        return {
+            name: value
+            for name, value in self.model_dump(exclude={"enabled"}).items()
+            if isinstance(value, str) and value
+        }
+
+
+class SecurityConfig(_Section):
+    """Keys and who may read what is not for the public."""
+
+    secret_key: str = ""
+    """Signs the web-chat visitor cookie. Empty: generated once into ``keys_file``."""
+    nik_keys: list[str] = []
+    """Fernet keys that encrypt stored NIKs, newest first (older ones still decrypt).
+    Empty: one generated once into ``keys_file``."""
+    keys_file: str = "omnihub.keys"
+    """Where generated keys are kept (mode 0600). Several machines: set the keys instead."""
+    webchat_origins: list[str] = []
+    """Other sites allowed to open the web chat's websocket (the hub's own is always)."""
+    metrics_allow: list[str] = ["127.0.0.1", "::1"]
+    """Addresses or networks that may read /metrics without a token."""
+    metrics_token: str = ""
+    """Bearer token that opens /metrics from anywhere; empty: none."""
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must be at least 32 characters (or empty to generate one)")
+        return value
+
+
+class PrivacyConfig(_Section):
+    """How long personal data is kept (README: Security and privacy)."""
+
+    retention_days: int | None = Field(default=None, ge=1)
+    """Purge conversations closed longer ago than this, daily; null: keep (purge by hand)."""
+    purge_at: str = "02:30"
+    """When the daily purge runs (server time zone)."""
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -470,6 +541,9 @@ class Settings(BaseSettings):
     care: CareConfig = CareConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     console: ConsoleConfig = ConsoleConfig()
+    ratelimit: RateLimitConfig = RateLimitConfig()
+    security: SecurityConfig = SecurityConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod

@@ -136,6 +136,18 @@ def make_settings(sqlite_url: str, nlu_model_path: str) -> Callable[..., Setting
     return make
 
 
+@pytest.fixture(scope="session")
+def _keys_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One generated keys file per worker, outside the checkout."""
+    return str(tmp_path_factory.mktemp("keys") / "omnihub.keys")
+
+
+@pytest.fixture(autouse=True)
+def generated_keys_outside_checkout(_keys_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hubs built without a keys setting write theirs to a temporary file, not the checkout."""
+    monkeypatch.setenv("OMNIHUB_SECURITY__KEYS_FILE", _keys_file)
+
+
 @pytest.fixture
 async def no_leaked_tasks() -> AsyncIterator[None]:
     yield

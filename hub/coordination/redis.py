@@ -65,6 +65,11 @@ class RedisCoordinator:
         self._confirm_timeout = confirm_timeout
         self._lock_poll_seconds = lock_poll_seconds
 
+    @property
+    def prefix(self) -> str:
+        """The namespace of this hub's keys; the rate limiter keeps its counters under it."""
+        return self._prefix
+
     def _key(self, kind: str, name: str) -> str:
         """Namespace by kind too, so a dedupe key never collides with a lock of the same name."""
         return f"{self._prefix}{kind}:{name}"

@@ -105,6 +105,8 @@ conversations = sa.Table(
     sa.Column("handoff_at", UTCDateTime(), nullable=True),
     sa.Column("handoff_reason", sa.String(32), nullable=True),
     sa.Column("claimed_by", sa.BigInteger, nullable=True),
+    # Retention (migration 0008): when the texts, payloads and attachments were removed.
+    sa.Column("purged_at", UTCDateTime(), nullable=True),
     sa.Index("ix_conversations_contact_status", "contact_id", "status"),
 )
 
@@ -243,6 +245,8 @@ api_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("last_used_at", UTCDateTime(), nullable=True),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    # What the token may do (migration 0008); NULL for tokens made before scopes existed.
+    sa.Column("scopes", _json(), nullable=True),
 )
 
 # --- booking reminders ----------------------------------------------------------------------
@@ -297,6 +301,8 @@ tickets = sa.Table(
     sa.Column("rating_comment", sa.Text, nullable=True),
     sa.Column("rated_at", UTCDateTime(), nullable=True),
     sa.Column("needs_supervisor", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The reporter's NIK as Fernet ciphertext (migration 0008), never in clear.
+    sa.Column("reporter_nik", sa.Text, nullable=True),
     sa.Index("ix_tickets_status_agency", "status", "agency"),
     sa.Index("ix_tickets_contact", "contact_id"),
     sa.CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_1_to_5"),
