@@ -7,6 +7,7 @@ raises :class:`ConfigError` whose message is one line naming the key.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import re
 import zoneinfo
@@ -49,6 +50,19 @@ class ServerConfig(_Section):
     public_url: str = "http://127.0.0.1:8080"
     timezone: str = "Asia/Makassar"
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    trusted_proxies: list[str] = []
+    """Proxies (addresses or networks) whose X-Forwarded-For names the client's address;
+    from anyone else the header is ignored, so a client cannot choose its own address."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an address or network: {item!r}") from exc
+        return value
 
     @field_validator("timezone")
     @classmethod
