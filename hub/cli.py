@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub import cli_email, cli_nlu, cli_officer, cli_token
+from hub import cli_email, cli_keys, cli_nlu, cli_officer, cli_token
 from hub.app import HUB, Hub, SchemaOutOfDate, create_app
 from hub.catalogue import CatalogueError
 from hub.channels.cli import CliChannel
@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_nlu.add_commands(sub)
     cli_token.add_commands(sub)
+    cli_keys.add_commands(sub)
     cli_officer.add_commands(sub)
     cli_email.add_commands(sub)
 
@@ -107,8 +108,8 @@ def _redacted(settings: Settings) -> dict[str, object]:
         if isinstance(value, dict):
             return {k: walk(v, k) for k, v in value.items()}
         if isinstance(value, list):
-            return [walk(v) for v in value]
-        secret = any(word in key for word in ("token", "secret", "password"))
+            return [walk(v, key) for v in value]
+        secret = any(word in key for word in ("token", "secret", "password", "nik_keys"))
         if secret and value:
             return "***"
         return _hide_url_password(value) if isinstance(value, str) and "://" in value else value
@@ -287,6 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_officer.run(args, settings)
         elif args.command == "email":
             return cli_email.run(args, settings)
+        elif args.command == "keys":
+            return cli_keys.run(args, settings)
     except (SchemaOutOfDate, CatalogueError) as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2
