@@ -628,7 +628,7 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "omnihub REST API",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
                 "For the MPP Badung's own systems (queue display, kiosk, other apps): the "
                 "service catalogue, sessions with free places, and the day's bookings. "
