@@ -193,6 +193,8 @@ async def test_an_undeclared_route_is_refused_to_every_token(
 
     app.router.add_get("/api/v1/undeclared", undeclared)
     client = await aiohttp_client(app)
+    with pytest.raises(ScopeError):  # nor can a token be made that may do nothing
+        await token(client.app[HUB], "nothing", frozenset())
     everything = await token(client.app[HUB], "everything", ALL_SCOPES)
     response = await client.get(
         "/api/v1/undeclared", headers={"Authorization": f"Bearer {everything}"}

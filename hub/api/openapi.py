@@ -301,7 +301,7 @@ def _schemas() -> dict[str, Any]:
                     }
                 )
             },
-            "Every error of the API has this shape (a missing scope adds the scope).",
+            "Every error of the API has this shape, except a missing scope (ScopeError).",
         ),
         "ScopeError": _obj(
             {
