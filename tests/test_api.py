@@ -29,6 +29,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from hub.api.openapi import document
+from hub.api.scopes import Scope
 from hub.api.tokens import hash_token
 from hub.app import HUB, Hub, create_app
 from hub.booking import Booking
@@ -117,15 +118,22 @@ class Api:
         return await self.call("POST", template, **kwargs)
 
 
+ALL_SCOPES = frozenset(Scope)
+
+
 async def start(
-    aiohttp_client: AiohttpClient, settings: Settings, now: datetime | None = None
+    aiohttp_client: AiohttpClient,
+    settings: Settings,
+    now: datetime | None = None,
+    scopes: frozenset[Scope] = ALL_SCOPES,
 ) -> tuple[Hub, Api, Clock]:
+    """The app and a client whose token has ``scopes`` (all of them unless told)."""
     client = await aiohttp_client(create_app(settings))
     hub = client.app[HUB]
     clock = Clock(now or datetime.combine(MON, time(7), tzinfo=WITA))
     hub.bookings.clock = clock
     hub.api_tokens.clock = clock
-    new = await hub.api_tokens.create("test-suite")
+    new = await hub.api_tokens.create("test-suite", scopes)
     return hub, Api(client, new.token), clock
 
 
@@ -202,7 +210,7 @@ async def test_every_route_needs_a_valid_token(
     aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings], db_url: str
 ) -> None:
     hub, api, _clock = await start(aiohttp_client, make_settings(db_url))
-    revoked = await hub.api_tokens.create("old-kiosk")
+    revoked = await hub.api_tokens.create("old-kiosk", ALL_SCOPES)
     await hub.api_tokens.revoke("old-kiosk")
     assert len(OPERATIONS) == 10
     for method, template in OPERATIONS:
@@ -440,15 +448,17 @@ async def test_token_command_end_to_end(
     (tmp_path / "config.yaml").write_text(
         f"storage:\n  url: sqlite+aiosqlite:///{db}\n", encoding="utf-8"
     )
-    created = await omnihub(tmp_path, "token", "create", "queue-display")
+    scopes = ("--scope", "services:read", "--scope", "bookings:read")
+    created = await omnihub(tmp_path, "token", "create", "queue-display", *scopes)
     assert created.returncode == 0, created.stderr
     lines = created.stdout.strip().splitlines()
     token = lines[-1]
     assert token.startswith("omh_") and len(token) > 40
     assert "not be shown again" in lines[-2]
-    again = await omnihub(tmp_path, "token", "create", "queue-display")
+    assert "bookings:read,services:read" in created.stdout
+    again = await omnihub(tmp_path, "token", "create", "queue-display", *scopes)
     assert again.returncode == 2 and "exists" in again.stderr and token not in again.stdout
-    assert (await omnihub(tmp_path, "token", "create", "kiosk lobby")).returncode == 2
+    assert (await omnihub(tmp_path, "token", "create", "kiosk lobby", *scopes)).returncode == 2
 
     client = await aiohttp_client(create_app(make_settings(f"sqlite+aiosqlite:///{db}")))
     api = Api(client, token)
@@ -458,6 +468,7 @@ async def test_token_command_end_to_end(
     listed = await omnihub(tmp_path, "token", "list")
     assert listed.returncode == 0, listed.stderr
     assert "queue-display" in listed.stdout and "UTC" in listed.stdout
+    assert "SCOPES" in listed.stdout and "bookings:read,services:read" in listed.stdout
     assert token not in listed.stdout and hash_token(token) not in listed.stdout
     assert token[4:12] not in listed.stdout and hash_token(token)[:8] not in listed.stdout
 

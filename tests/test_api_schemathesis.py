@@ -24,6 +24,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import negative_data_rejection
 
 from hub.api.openapi import document
+from hub.api.scopes import Scope
 from hub.app import HUB, create_app
 from hub.catalogue import load_catalogue
 from hub.config import Settings
@@ -59,7 +60,8 @@ class LiveApi:
             # with other xdist workers).
             await web.TCPSite(runner, "127.0.0.1", 0).start()
             port = runner.addresses[0][1]
-            self.token = (await app[HUB].api_tokens.create("schemathesis")).token
+            # Every scope: the generated requests are to reach every operation's answers.
+            self.token = (await app[HUB].api_tokens.create("schemathesis", frozenset(Scope))).token
             self.ticket_ids = await seed_tickets(app[HUB])
             self.base_url = f"http://127.0.0.1:{port}"
             self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()

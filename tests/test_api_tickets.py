@@ -27,6 +27,7 @@ from hub.care.status import TicketStatus
 from hub.config import Settings
 from hub.store.tickets import TicketRecord
 from tests.test_api import (
+    ALL_SCOPES,
     DOC,
     MON,
     PHONE,
@@ -97,7 +98,7 @@ async def test_ticket_routes_need_a_valid_token(
 ) -> None:
     hub, api, _clock = await begin(aiohttp_client, make_settings())
     ticket = await file(hub, await new_contact(hub))
-    revoked = await hub.api_tokens.create("old-console")
+    revoked = await hub.api_tokens.create("old-console", ALL_SCOPES)
     await hub.api_tokens.revoke("old-console")
     calls = [("GET", LIST), ("GET", ONE), ("POST", MOVE)]
     for method, template in calls:
@@ -427,7 +428,7 @@ async def test_without_care_the_ticket_routes_answer_503(
     app = create_app(make_settings())
     app[API] = dataclasses.replace(app[API], care=None)
     client = await aiohttp_client(app)
-    api = Api(client, (await client.app[HUB].api_tokens.create("display")).token)
+    api = Api(client, (await client.app[HUB].api_tokens.create("display", ALL_SCOPES)).token)
     for method, template in (("GET", LIST), ("GET", ONE), ("POST", MOVE)):
         status, error = await api.call(method, template, id="CARE-20261214-0001")
         assert (status, error["error"]["code"]) == (503, "care_unavailable"), template

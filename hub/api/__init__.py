@@ -12,6 +12,7 @@ from hub.api.auth import api_auth_middleware
 from hub.api.context import API, ApiContext
 from hub.api.errors import api_errors_middleware
 from hub.api.routes import routes
+from hub.api.scopes import Scope
 from hub.api.tokens import NewToken, TokenError, TokenStore
 
 MIDDLEWARES = (api_errors_middleware, api_auth_middleware)
@@ -28,6 +29,7 @@ __all__ = [
     "MIDDLEWARES",
     "ApiContext",
     "NewToken",
+    "Scope",
     "TokenError",
     "TokenStore",
     "setup_api",

@@ -1,7 +1,9 @@
-"""Bearer-token authentication for ``/api/v1/*``; only the OpenAPI document is public.
+"""Bearer-token authentication and scopes for ``/api/v1/*``; only the OpenAPI document is public.
 
 The document is public so a client can be generated or checked before a token is
-issued; it describes the API, not the mall's data.
+issued; it describes the API, not the mall's data. A valid token without the scope
+its route needs (``hub.api.scopes.ROUTE_SCOPES``) gets 403 naming that scope, so a
+queue display with ``bookings:read`` cannot read a complaint.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from aiohttp import web
 
 from hub.api.context import API
 from hub.api.errors import ApiError, in_api
+from hub.api.scopes import Scope, granted, required_scope
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 API_CALLER: web.RequestKey[str] = web.RequestKey("api_caller", str)
 """The verified token's name, so a change made through the API records which system made it."""
+API_SCOPES: web.RequestKey[frozenset[Scope]] = web.RequestKey("api_scopes", frozenset)
+"""What the verified token may do; the ticket handlers read it to withhold confidential text."""
 _CHALLENGE = 'Bearer realm="omnihub"'
 
 
@@ -34,6 +39,29 @@ def unauthorized(message: str, *, invalid: bool) -> ApiError:
     return ApiError(401, "unauthorized", message, {"WWW-Authenticate": challenge})
 
 
+class InsufficientScope(ApiError):
+    """403 for a valid token without the route's scope; the body names the scope (RFC 6750)."""
+
+    def __init__(self, scope: Scope | None) -> None:
+        if scope is None:
+            message = "this route declares no scope, so no token may use it"
+            challenge = f'{_CHALLENGE}, error="insufficient_scope"'
+        else:
+            message = (
+                f"the API token lacks the scope {scope.value!r} this route needs; make a "
+                f"token with 'omnihub token create NAME --scope {scope.value}'"
+            )
+            challenge = f'{_CHALLENGE}, error="insufficient_scope", scope="{scope.value}"'
+        super().__init__(
+            403,
+            "insufficient_scope",
+            message,
+            {"WWW-Authenticate": challenge},
+            {"scope": None if scope is None else scope.value},
+        )
+        self.scope = scope
+
+
 @web.middleware
 async def api_auth_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -48,4 +76,14 @@ async def api_auth_middleware(
     if record is None:
         raise unauthorized("the API token is unknown or revoked", invalid=True)
     request[API_CALLER] = record.name
+    scopes = granted(record.scopes)
+    request[API_SCOPES] = scopes
+    match = request.match_info
+    if match.http_exception is None:  # an unknown path or method stays a 404 or 405
+        resource = match.route.resource
+        needed = (
+            None if resource is None else required_scope(match.route.method, resource.canonical)
+        )
+        if needed is None or needed not in scopes:
+            raise InsufficientScope(needed)
     return await handler(request)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -26,20 +27,26 @@ class ApiError(Exception):
         code: str,
         message: str,
         headers: Mapping[str, str] | None = None,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
+        """``details``: more fields of the error object, for a client to act on (a scope)."""
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        self.details = dict(details or {})
 
 
 def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> web.Response:
-    return web.json_response(
-        {"error": {"code": code, "message": message}}, status=status, headers=headers
-    )
+    error = {"code": code, "message": message, **(details or {})}
+    return web.json_response({"error": error}, status=status, headers=headers)
 
 
 def bad_request(message: str) -> ApiError:
@@ -64,7 +71,7 @@ async def api_errors_middleware(
     try:
         return await handler(request)
     except ApiError as error:
-        return error_response(error.status, error.code, error.message, error.headers)
+        return error_response(error.status, error.code, error.message, error.headers, error.details)
     except web.HTTPException as error:
         if error.status < 400:
             raise

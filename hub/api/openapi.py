@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.api.scopes import DESCRIPTIONS, LEGACY_SCOPES, Scope, required_scope
 from hub.api.tickets import AGENCY_PATTERN, DEFAULT_LIMIT, MAX_LIMIT, MAX_NOTE, MAX_OFFSET
 from hub.care.service import TicketKind
 from hub.care.status import TicketStatus
@@ -82,23 +83,29 @@ def _ticket_schemas() -> dict[str, Any]:
             },
             "kind": {"type": "string", "enum": [k.value for k in TicketKind]},
             "status": _TICKET_STATUS,
-            "category": {**_STRING, "description": "What it is about; may be empty."},
+            "category": _nullable(
+                _STRING, "What it is about, maybe in the citizen's words; may be empty."
+            ),
             "service": _nullable(_STRING, "The catalogue id of the service it is about, or null."),
             "agency": _nullable(_STRING, "The agency id it belongs to, or null if not yet known."),
-            "description": {
-                **_STRING,
-                "description": "The citizen's own words (also for confidential tickets: API "
-                "callers are trusted like supervisors).",
-            },
-            "incident_when": {**_STRING, "description": "When it happened, as told; may be empty."},
-            "incident_where": {**_STRING, "description": "Where it happened; may be empty."},
+            "description": _nullable(_STRING, "The citizen's own words."),
+            "incident_when": _nullable(_STRING, "When it happened, as told; may be empty."),
+            "incident_where": _nullable(_STRING, "Where it happened; may be empty."),
             "anonymous": {
                 "type": "boolean",
                 "description": "The citizen asked not to be named: then there is no contact_id.",
             },
             "confidential": {
                 "type": "boolean",
-                "description": "Only supervisors handle it; officers cannot move it.",
+                "description": "Only supervisors handle it; officers cannot move it. Its "
+                "text and reporter reach only a token with tickets:read-confidential.",
+            },
+            "redacted": {
+                "type": "boolean",
+                "description": "The text and reporter of this confidential ticket are "
+                "withheld from this token (no tickets:read-confidential): category, "
+                "description, incident_when, incident_where, rating_comment, attachments "
+                "and the history's notes are null, and there is no contact_id.",
             },
             "channel": {**_TEXT, "description": "Where it was filed: whatsapp, telegram, sms, ..."},
             "created_at": _TIME,
@@ -117,7 +124,7 @@ def _ticket_schemas() -> dict[str, Any]:
             "resolved_at": _nullable(_TIME),
             "closed_at": _nullable(_TIME, "When it was closed or rejected."),
             "rating": _nullable({"type": "integer", "minimum": 1, "maximum": 5}),
-            "rating_comment": _nullable(_STRING),
+            "rating_comment": _nullable(_STRING, "Null when not rated or when redacted."),
             "rated_at": _nullable(_TIME),
             "assigned_to": _nullable(
                 {"type": "integer"}, "The id of the officer working on it, or null."
@@ -129,16 +136,39 @@ def _ticket_schemas() -> dict[str, Any]:
             "contact_id": {
                 "type": "integer",
                 "description": "The hub's internal number of who filed it, to group a "
-                "citizen's tickets; only when not anonymous. No phone number, name or "
-                "address is ever sent.",
+                "citizen's tickets; only when neither anonymous nor redacted. No phone "
+                "number, name or address is ever sent.",
             },
         },
         "A CARE ticket without its attachments and history.",
     )
     summary["required"].remove("contact_id")
-    summary["if"] = {"properties": {"anonymous": {"const": True}}}
-    summary["then"] = {"not": {"required": ["contact_id"]}}
-    summary["else"] = {"required": ["contact_id"]}
+    withheld = ("category", "description", "incident_when", "incident_where", "rating_comment")
+    summary["allOf"] = [
+        {
+            "if": {"properties": {"anonymous": {"const": True}}},
+            "then": {"not": {"required": ["contact_id"]}},
+        },
+        {
+            "if": {"properties": {"redacted": {"const": True}}},
+            "then": {
+                "properties": {
+                    "confidential": {"const": True},
+                    **{name: {"type": "null"} for name in withheld},
+                },
+                "not": {"required": ["contact_id"]},
+            },
+            "else": {
+                "properties": {
+                    name: {"type": "string"} for name in withheld if name != "rating_comment"
+                }
+            },
+        },
+        {
+            "if": {"properties": {"anonymous": {"const": False}, "redacted": {"const": False}}},
+            "then": {"required": ["contact_id"]},
+        },
+    ]
     attachment = _obj(
         {
             "content_type": {**_TEXT, "examples": ["image/jpeg"]},
@@ -165,15 +195,34 @@ def _ticket_schemas() -> dict[str, Any]:
             "kind": {**_TEXT, "description": "status, note, assign, rating or sla_breach."},
             "from_status": _nullable(_TICKET_STATUS),
             "to_status": _nullable(_TICKET_STATUS),
-            "note": {**_STRING, "description": "A reason or a note; may be empty."},
+            "note": _nullable(
+                _STRING, "A reason or a note; may be empty; null when the ticket is redacted."
+            ),
         },
         "One entry of a ticket's history.",
     )
     ticket = {
         **summary,
+        "allOf": [
+            *summary["allOf"],
+            {
+                "if": {"properties": {"redacted": {"const": True}}},
+                "then": {
+                    "properties": {
+                        "attachments": {"type": "null"},
+                        "history": {"items": {"properties": {"note": {"type": "null"}}}},
+                    }
+                },
+                "else": {"properties": {"attachments": {"type": "array"}}},
+            },
+        ],
         "properties": {
             **summary["properties"],
-            "attachments": {"type": "array", "items": _ref("TicketAttachment")},
+            "attachments": {
+                "type": ["array", "null"],
+                "items": _ref("TicketAttachment"),
+                "description": "Null when redacted.",
+            },
             "history": {
                 "type": "array",
                 "items": _ref("TicketEvent"),
@@ -244,14 +293,31 @@ def _schemas() -> dict[str, Any]:
                             "description": (
                                 "Machine-readable: unauthorized, bad_request, forbidden, "
                                 "not_found, method_not_allowed, status_conflict, wrong_day, "
-                                "booking_past, internal_error, care_unavailable."
+                                "booking_past, internal_error, care_unavailable "
+                                "(insufficient_scope has its own shape, ScopeError)."
                             ),
                         },
                         "message": {"type": "string", "description": "For people, in English."},
                     }
                 )
             },
-            "Every error of the API has this shape.",
+            "Every error of the API has this shape, except a missing scope (ScopeError).",
+        ),
+        "ScopeError": _obj(
+            {
+                "error": _obj(
+                    {
+                        "code": {"type": "string", "const": "insufficient_scope"},
+                        "message": {"type": "string", "description": "For people, in English."},
+                        "scope": {
+                            "type": ["string", "null"],
+                            "enum": [*(s.value for s in Scope), None],
+                            "description": "The scope the route needs and the token lacks.",
+                        },
+                    }
+                )
+            },
+            "The token is valid but lacks the scope this operation needs.",
         ),
         "Agency": _obj({"id": _TEXT, "name": _TEXT, "short": _TEXT}),
         "Service": _obj(
@@ -359,10 +425,24 @@ def _responses() -> dict[str, Any]:
             "served, no-show), check-in not on the booked day, or a day that has passed."
         ),
         "InternalError": _error("The hub failed; nothing about why is sent."),
-        "Forbidden": _error(
-            "The CARE rules do not let this caller make the move (API callers act as the "
-            "system, which may make every move the procedure allows)."
-        ),
+        "InsufficientScope": {
+            "description": "The token lacks the scope this operation needs (its security "
+            "requirement); the body names it. Make a token with that --scope.",
+            "content": {JSON: {"schema": _ref("ScopeError")}},
+            "headers": {
+                "WWW-Authenticate": {
+                    "schema": {"type": "string"},
+                    "description": 'Bearer error="insufficient_scope", scope="..."',
+                }
+            },
+        },
+        "Forbidden": {
+            "description": "The token lacks the scope this operation needs "
+            "(insufficient_scope), or the CARE rules do not let this caller make the move "
+            "(forbidden; API callers act as the system, which may make every move the "
+            "procedure allows).",
+            "content": {JSON: {"schema": {"oneOf": [_ref("ScopeError"), _ref("Error")]}}},
+        },
         "TicketConflict": {
             "description": "The CARE procedure does not allow this move from the ticket's "
             "current status (or another change came first); the body says the status now "
@@ -384,6 +464,7 @@ def _parameter(name: str, where: str, schema: dict[str, Any], description: str) 
 
 
 def _operation(
+    route: tuple[str, str],
     operation_id: str,
     summary: str,
     ok: dict[str, Any],
@@ -391,7 +472,14 @@ def _operation(
     parameters: list[dict[str, Any]] | None = None,
     named: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """``named`` picks another component response for a status: ``{"409": "TicketConflict"}``."""
+    """The operation of ``route`` (method, path), with the scope ``hub.api.scopes`` gives it.
+
+    ``named`` picks another component response for a status: ``{"409": "TicketConflict"}``.
+    Every operation may answer 403 for a token without its scope.
+    """
+    scope = required_scope(*route)
+    if scope is None:
+        raise ValueError(f"{route} declares no scope in hub.api.scopes.ROUTE_SCOPES")
     codes = {
         "400": "BadRequest",
         "403": "Forbidden",
@@ -399,13 +487,20 @@ def _operation(
         "409": "Conflict",
         "503": "CareUnavailable",
     } | (named or {})
-    responses: dict[str, Any] = {"200": ok, "401": _response_ref("Unauthorized")}
+    responses: dict[str, Any] = {
+        "200": ok,
+        "401": _response_ref("Unauthorized"),
+        "403": _response_ref("InsufficientScope"),
+    }
     for status in errors:
         responses[status] = _response_ref(codes[status])
     responses["500"] = _response_ref("InternalError")
     operation: dict[str, Any] = {
         "operationId": operation_id,
         "summary": summary,
+        "description": f"Needs the scope `{scope.value}`: {DESCRIPTIONS[scope]}.",
+        "security": [{"bearerAuth": [scope.value]}],
+        "x-scope": scope.value,
         "responses": dict(sorted(responses.items())),
     }
     if parameters:
@@ -461,6 +556,7 @@ def _ticket_paths() -> dict[str, Any]:
         ),
     ]
     status_change = _operation(
+        ("POST", "/api/v1/tickets/{id}/status"),
         "changeTicketStatus",
         "Move a ticket to another status, as the CARE procedure allows; the citizen is told.",
         _ok("The ticket with its new status and history.", "Ticket"),
@@ -475,6 +571,7 @@ def _ticket_paths() -> dict[str, Any]:
     return {
         "/api/v1/tickets": {
             "get": _operation(
+                ("GET", "/api/v1/tickets"),
                 "listTickets",
                 "CARE tickets, newest first, optionally filtered.",
                 _ok("The tickets, without attachments and history.", "TicketList"),
@@ -484,6 +581,7 @@ def _ticket_paths() -> dict[str, Any]:
         },
         "/api/v1/tickets/{id}": {
             "get": _operation(
+                ("GET", "/api/v1/tickets/{id}"),
                 "getTicket",
                 "One CARE ticket with its attachments and history.",
                 _ok("The ticket.", "Ticket"),
@@ -493,6 +591,20 @@ def _ticket_paths() -> dict[str, Any]:
         },
         "/api/v1/tickets/{id}/status": {"post": status_change},
     }
+
+
+def _scopes_text() -> str:
+    """The bearer scheme's description: the scopes, and the default of older tokens."""
+    rows = "\n".join(f"| `{s.value}` | {DESCRIPTIONS[s]} |" for s in Scope)
+    legacy = ", ".join(f"`{s.value}`" for s in Scope if s in LEGACY_SCOPES)
+    return (
+        "A token from `omnihub token create NAME --scope SCOPE [--scope SCOPE ...]`. "
+        "Each operation names the one scope it needs (its security requirement).\n\n"
+        "| scope | allows |\n| --- | --- |\n"
+        f"{rows}\n\n"
+        f"A token made before scopes existed has {legacy}: everything but "
+        "`tickets:read-confidential`."
+    )
 
 
 def document(catalogue: Catalogue) -> dict[str, Any]:
@@ -516,14 +628,17 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "omnihub REST API",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
                 "For the MPP Badung's own systems (queue display, kiosk, other apps): the "
                 "service catalogue, sessions with free places, and the day's bookings. "
                 "Every route but this document needs `Authorization: Bearer <token>`, a "
-                "token made with `omnihub token create NAME`. Dates are WITA days. Also the "
-                "CARE tickets (complaints and appreciations): list, read, move through the "
-                "procedure. Tickets never carry a phone number, name or address."
+                "token made with `omnihub token create NAME --scope SCOPE`, and the token "
+                "needs the scope the operation names (else 403 `insufficient_scope`). "
+                "Dates are WITA days. Also the CARE tickets (complaints and appreciations): "
+                "list, read, move through the procedure. Tickets never carry a phone "
+                "number, name or address; a confidential ticket's text and reporter only "
+                "reach a token with `tickets:read-confidential` (else `redacted`)."
             ),
         },
         "security": [{"bearerAuth": []}],
@@ -543,6 +658,7 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
             },
             "/api/v1/services": {
                 "get": _operation(
+                    ("GET", "/api/v1/services"),
                     "listServices",
                     "Every service of the mall.",
                     _ok("The services.", "ServiceList"),
@@ -551,6 +667,7 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
             },
             "/api/v1/services/{id}": {
                 "get": _operation(
+                    ("GET", "/api/v1/services/{id}"),
                     "getService",
                     "One service.",
                     _ok("The service.", "Service"),
@@ -560,6 +677,7 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
             },
             "/api/v1/slots": {
                 "get": _operation(
+                    ("GET", "/api/v1/slots"),
                     "listSlots",
                     "The sessions of a service on a day, with capacity and free places.",
                     _ok("The sessions; empty on a closed day.", "SlotList"),
@@ -569,6 +687,7 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
             },
             "/api/v1/bookings": {
                 "get": _operation(
+                    ("GET", "/api/v1/bookings"),
                     "listBookings",
                     "The bookings of a day, optionally of one service.",
                     _ok("The bookings, in queue order per service.", "BookingList"),
@@ -578,11 +697,17 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
             },
             "/api/v1/bookings/{code}": {
                 "get": _operation(
-                    "getBooking", "One booking.", _ok("The booking.", "Booking"), ("404",), [code]
+                    ("GET", "/api/v1/bookings/{code}"),
+                    "getBooking",
+                    "One booking.",
+                    _ok("The booking.", "Booking"),
+                    ("404",),
+                    [code],
                 )
             },
             "/api/v1/bookings/{code}/check-in": {
                 "post": _operation(
+                    ("POST", "/api/v1/bookings/{code}/check-in"),
                     "checkInBooking",
                     "The citizen has arrived: only a booked booking, only on its day.",
                     _ok("The booking, now checked_in.", "Booking"),
@@ -592,6 +717,7 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
             },
             "/api/v1/bookings/{code}/cancel": {
                 "post": _operation(
+                    ("POST", "/api/v1/bookings/{code}/cancel"),
                     "cancelBooking",
                     "Cancel a booked booking of today or later; its place is freed.",
                     _ok("The booking, now cancelled.", "Booking"),
@@ -608,7 +734,8 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "A token from `omnihub token create NAME`.",
+                    "description": _scopes_text(),
+                    "x-scopes": {s.value: DESCRIPTIONS[s] for s in Scope},
                 }
             },
         },

@@ -1,9 +1,12 @@
 """The CARE tickets of ``/api/v1``: list, read and move complaints and appreciations.
 
 The mall's systems act as the CARE role ``system`` (trusted like supervisors), so
-they see every ticket, confidential ones included, with the citizen's text. They
-never see how to reach the citizen: no phone number, name or address, and for an
-anonymous ticket not even the internal ``contact_id``. Every move goes through
+they see every agency's tickets. A confidential ticket's own words (category,
+description, incident, attachments, history notes, rating comment) and its reporter
+(``contact_id``) are withheld (``"redacted": true``, those fields null) unless the
+token has ``tickets:read-confidential``. They never see how to reach the citizen:
+no phone number, name or address, and for an anonymous ticket not even the internal
+``contact_id``. Every move goes through
 ``CareService``, so the procedure's rules, history and the citizen's notice are
 the same as for a move made in the console.
 """
@@ -17,9 +20,10 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.api.auth import API_CALLER
+from hub.api.auth import API_CALLER, API_SCOPES
 from hub.api.context import API
 from hub.api.errors import ApiError, bad_request, error_response, not_found
+from hub.api.scopes import Scope
 from hub.care.access import Actor, ActorRole
 from hub.care.service import CareService, NotAllowed, TicketDetail, TicketKind, TicketNotFound
 from hub.care.status import IllegalTransition, TicketStatus, allowed_next
@@ -49,20 +53,26 @@ def _utc(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def ticket_json(ticket: TicketRecord) -> dict[str, Any]:
-    """A ticket without its history and attachments (``TicketSummary``): one query per list."""
+def ticket_json(ticket: TicketRecord, *, redacted: bool) -> dict[str, Any]:
+    """A ticket without its history and attachments (``TicketSummary``): one query per list.
+
+    ``redacted``: the citizen's words and who they are are withheld (null, no
+    ``contact_id``); what the ticket is (kind, status, agency, deadlines) stays, so a
+    dashboard can still count and chase it.
+    """
     shown: dict[str, Any] = {
         "id": ticket.ticket_id,
         "kind": ticket.kind,
         "status": ticket.status,
-        "category": ticket.category,
+        "category": None if redacted else ticket.category,
         "service": ticket.service_id,
         "agency": ticket.agency,
-        "description": ticket.description,
-        "incident_when": ticket.incident_when,
-        "incident_where": ticket.incident_where,
+        "description": None if redacted else ticket.description,
+        "incident_when": None if redacted else ticket.incident_when,
+        "incident_where": None if redacted else ticket.incident_where,
         "anonymous": ticket.anonymous,
         "confidential": ticket.confidential,
+        "redacted": redacted,
         "channel": ticket.channel,
         "created_at": _utc(ticket.created_at),
         "updated_at": _utc(ticket.updated_at),
@@ -72,12 +82,12 @@ def ticket_json(ticket: TicketRecord) -> dict[str, Any]:
         "resolved_at": _utc(ticket.resolved_at),
         "closed_at": _utc(ticket.closed_at),
         "rating": ticket.rating,
-        "rating_comment": ticket.rating_comment,
+        "rating_comment": None if redacted else ticket.rating_comment,
         "rated_at": _utc(ticket.rated_at),
         "assigned_to": ticket.assigned_to,
         "needs_supervisor": ticket.needs_supervisor,
     }
-    if not ticket.anonymous:
+    if not ticket.anonymous and not redacted:
         # An internal number only: the contact's phone or name never leaves through the API.
         shown["contact_id"] = ticket.contact_id
     return shown
@@ -93,24 +103,29 @@ def attachment_json(attachment: AttachmentRecord) -> dict[str, Any]:
     }
 
 
-def event_json(event: EventRecord) -> dict[str, Any]:
+def event_json(event: EventRecord, *, redacted: bool) -> dict[str, Any]:
     return {
         "at": _utc(event.at),
         "actor": event.actor,
         "kind": event.kind,
         "from_status": event.from_status,
         "to_status": event.to_status,
-        "note": event.note,
+        "note": None if redacted else event.note,
     }
 
 
-def ticket_detail_json(detail: TicketDetail) -> dict[str, Any]:
+def ticket_detail_json(detail: TicketDetail, *, redacted: bool) -> dict[str, Any]:
     """A ticket with its attachments and history, oldest event first (``Ticket``)."""
     return {
-        **ticket_json(detail.ticket),
-        "attachments": [attachment_json(a) for a in detail.attachments],
-        "history": [event_json(e) for e in detail.history],
+        **ticket_json(detail.ticket, redacted=redacted),
+        "attachments": None if redacted else [attachment_json(a) for a in detail.attachments],
+        "history": [event_json(e, redacted=redacted) for e in detail.history],
     }
+
+
+def withheld(request: web.Request, ticket: TicketRecord) -> bool:
+    """Whether this caller gets the ticket redacted: confidential, and no scope to read it."""
+    return ticket.confidential and Scope.TICKETS_READ_CONFIDENTIAL not in request[API_SCOPES]
 
 
 # --- parameters --------------------------------------------------------------------------------
@@ -238,7 +253,8 @@ async def list_tickets(request: web.Request) -> web.Response:
         limit=limit,
         offset=offset,
     )
-    return web.json_response({"items": [ticket_json(t) for t in found]})
+    items = [ticket_json(t, redacted=withheld(request, t)) for t in found]
+    return web.json_response({"items": items})
 
 
 async def _visible(care: CareService, actor: Actor, ticket_id: str) -> TicketDetail:
@@ -254,7 +270,7 @@ async def _visible(care: CareService, actor: Actor, ticket_id: str) -> TicketDet
 async def get_ticket(request: web.Request) -> web.Response:
     care = _care(request)
     detail = await _visible(care, _actor(request), request.match_info["id"])
-    return web.json_response(ticket_detail_json(detail))
+    return web.json_response(ticket_detail_json(detail, redacted=withheld(request, detail.ticket)))
 
 
 async def change_status(request: web.Request) -> web.Response:
@@ -275,7 +291,9 @@ async def change_status(request: web.Request) -> web.Response:
     except TicketNotFound:
         raise not_found(f"no ticket with id {ticket_id!r}") from None
     updated = await _visible(care, actor, ticket_id)
-    return web.json_response(ticket_detail_json(updated))
+    return web.json_response(
+        ticket_detail_json(updated, redacted=withheld(request, updated.ticket))
+    )
 
 
 def ticket_routes() -> list[web.RouteDef]:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from hub.api.scopes import Scope, ScopeError
 from hub.store import api_tokens as store
 from hub.store.api_tokens import ApiTokenRecord
 from hub.store.database import Database
@@ -53,7 +54,10 @@ class TokenStore:
         self.db = db
         self.clock = clock
 
-    async def create(self, name: str) -> NewToken:
+    async def create(self, name: str, scopes: Collection[Scope]) -> NewToken:
+        """A token that may do ``scopes`` (at least one: no token may do everything by default)."""
+        if not scopes:
+            raise ScopeError("a token needs at least one scope")
         if not _NAME.fullmatch(name):
             raise TokenError(
                 f"token name {name!r}: use 1-100 letters, digits, '.', '_' or '-' "
@@ -62,7 +66,9 @@ class TokenStore:
         token = PREFIX + secrets.token_urlsafe(32)
         try:
             async with self.db.begin() as conn:
-                record = await store.insert(conn, name, hash_token(token), self.clock())
+                record = await store.insert(
+                    conn, name, hash_token(token), self.clock(), [Scope(s).value for s in scopes]
+                )
         except IntegrityError:
             raise TokenError(
                 f"a token named {name!r} exists already (revoked ones keep their name)"

@@ -1,4 +1,8 @@
-"""REST API tokens: rows keyed by the SHA-256 of the token, never the token itself."""
+"""REST API tokens: rows keyed by the SHA-256 of the token, never the token itself.
+
+``scopes`` is a JSON list of scope names, or NULL for a token made before scopes
+existed; what those mean is ``hub.api.scopes``' business, not the store's.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ class ApiTokenRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scopes: tuple[str, ...] | None
+    """As stored, sorted; None for a token older than scopes (``hub.api.scopes.granted``)."""
 
     @property
     def active(self) -> bool:
@@ -33,6 +39,7 @@ _COLUMNS = (
     api_tokens.c.created_at,
     api_tokens.c.last_used_at,
     api_tokens.c.revoked_at,
+    api_tokens.c.scopes,
 )
 
 
@@ -43,15 +50,18 @@ def _record(row: Any) -> ApiTokenRecord:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        scopes=None if row.scopes is None else tuple(sorted(str(s) for s in row.scopes)),
     )
 
 
-async def insert(conn: AsyncConnection, name: str, token_hash: str, at: datetime) -> ApiTokenRecord:
+async def insert(
+    conn: AsyncConnection, name: str, token_hash: str, at: datetime, scopes: list[str]
+) -> ApiTokenRecord:
     """A new token row; IntegrityError when the name is taken."""
     row = (
         await conn.execute(
             sa.insert(api_tokens)
-            .values(name=name, token_hash=token_hash, created_at=at)
+            .values(name=name, token_hash=token_hash, created_at=at, scopes=sorted(scopes))
             .returning(*_COLUMNS)
         )
     ).one()
