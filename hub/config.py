@@ -125,10 +125,7 @@ def _require_long_secret(section: BaseModel, name: str) -> None:
     """A webhook's shared secret, when the channel is enabled, long enough not to guess."""
     value = str(getattr(section, name, ""))
     if getattr(section, "enabled", False) and value and len(value) < MIN_SECRET_LENGTH:
-        raise ValueError(
-            f"{name} must be at least {MIN_SECRET_LENGTH} characters"
-            f" (generate one: openssl rand -hex 32)"
-        )
+        raise ValueError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
 
 
 def _ip_networks(value: list[str]) -> list[str]:
