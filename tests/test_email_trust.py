@@ -57,6 +57,17 @@ async def inbound_of(hub: Hub) -> list[tuple[int, int, str, str]]:
         return [(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows]
 
 
+async def outbound_count(hub: Hub) -> int:
+    """Answers queued at all (the relay may not have seen a queued one yet)."""
+    async with hub.db.begin() as conn:
+        count = await conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(messages)
+            .where(messages.c.direction == "outbound")
+        )
+    return int(count or 0)
+
+
 async def handoff_of(hub: Hub, conversation_id: int) -> tuple[str, str | None]:
     async with hub.db.begin() as conn:
         row = (
@@ -106,6 +117,7 @@ async def test_a_forged_from_of_a_known_citizen_gets_its_own_conversation_and_no
     await mailhub.settle()
 
     assert len(mailhub.relay.received) == 1, "nobody is mailed: not Budi, not the Reply-To"
+    assert await outbound_count(mailhub.hub) == 1
     kept = await inbound_of(mailhub.hub)
     assert kept[0] == (citizens_conversation, citizens_contact, CITIZEN, "jam buka mpp?")
     [(conversation_id, contact_id, address, text)] = kept[1:]
@@ -153,6 +165,7 @@ async def test_the_reply_to_of_an_unverified_form_mail_is_never_mailed(
     await mailhub.deliver(form.as_bytes(), mail_from="noreply@forms.example.go.id")
     await mailhub.settle()
     assert mailhub.relay.received == []
+    assert await outbound_count(mailhub.hub) == 0
     [(_, _, address, _)] = await inbound_of(mailhub.hub)
     assert address == "noreply@forms.example.go.id", "filed under the From, not the Reply-To"
     assert await not_answered(mailhub) == {"unverified": 1.0}
@@ -195,6 +208,7 @@ async def test_without_authserv_ids_no_mail_is_answered_or_merged(
         await mailhub.deliver(citizen_mail(text, subject="Jam").as_bytes())
     await mailhub.settle()
     assert mailhub.relay.received == []
+    assert await outbound_count(mailhub.hub) == 0
     first, second = await inbound_of(mailhub.hub)
     assert first[1] != second[1], "two unverified mails never share a history"
     async with mailhub.hub.db.begin() as conn:
@@ -220,4 +234,5 @@ async def test_the_listener_ignores_authentication_results_from_an_untrusted_hos
     await mailhub.deliver(citizen_mail("jam buka?", subject="Jam").as_bytes())
     await mailhub.settle()
     assert mailhub.relay.received == []
+    assert await outbound_count(mailhub.hub) == 0
     assert await not_answered(mailhub) == {"unverified": 1.0}
