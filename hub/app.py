@@ -37,6 +37,7 @@ from hub.keys import load_keys
 from hub.live import announce
 from hub.media import add_media_routes
 from hub.metrics import Metrics
+from hub.metrics_access import MetricsAccess
 from hub.model import utcnow
 from hub.outbox import Dispatcher
 from hub.reminders import ReminderSender
@@ -258,6 +259,7 @@ class Hub:
 
 
 HUB: web.AppKey[Hub] = web.AppKey("hub", Hub)
+METRICS_ACCESS: web.AppKey[MetricsAccess] = web.AppKey("metrics_access", MetricsAccess)
 
 
 @web.middleware
@@ -289,7 +291,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    """Prometheus scrape: addresses in ``security.metrics_allow`` or the bearer
+    ``security.metrics_token`` only (hub.metrics_access); anyone else gets 403."""
     hub = request.app[HUB]
+    if not request.app[METRICS_ACCESS].allows(request):
+        raise web.HTTPForbidden(text="forbidden\n")
     try:
         hub.metrics.outbox_depth.set(await outbox_store.depth(hub.db))
     except Exception:
@@ -311,6 +317,7 @@ def create_app(
         middlewares=[errors_middleware, *api.MIDDLEWARES], client_max_size=1024**2
     )
     app[HUB] = hub
+    app[METRICS_ACCESS] = MetricsAccess(settings)
     api.setup_api(app, api.ApiContext(bookings=hub.bookings, tokens=hub.api_tokens, care=hub.care))
     if settings.console.enabled:
         console = ConsoleContext(

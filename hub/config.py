@@ -117,6 +117,27 @@ def _require_when_enabled(section: BaseModel, *names: str) -> None:
             raise ValueError(f"{', '.join(missing)} required when enabled")
 
 
+MIN_SECRET_LENGTH = 16
+"""A webhook secret shorter than this can be guessed by trying; the providers allow 256."""
+
+
+def _require_long_secret(section: BaseModel, name: str) -> None:
+    """A webhook's shared secret, when the channel is enabled, long enough not to guess."""
+    value = str(getattr(section, name, ""))
+    if getattr(section, "enabled", False) and value and len(value) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
+
+
+def _ip_networks(value: list[str]) -> list[str]:
+    """Addresses or networks (``10.0.0.0/8``), checked when the config is read."""
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"not an address or network: {item!r}") from exc
+    return value
+
+
 def _base_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
@@ -137,6 +158,7 @@ class TelegramConfig(_Section):
         _require_when_enabled(self, "token")
         if self.enabled and self.mode == "webhook":
             _require_when_enabled(self, "secret_token")
+        _require_long_secret(self, "secret_token")
         return self
 
 
@@ -180,6 +202,7 @@ class WhatsAppCloudConfig(_Section):
     @model_validator(mode="after")
     def _complete(self) -> WhatsAppCloudConfig:
         _require_when_enabled(self, "access_token", "app_secret", "verify_token", "phone_number_id")
+        _require_long_secret(self, "app_secret")
         return self
 
 
@@ -229,6 +252,11 @@ class EmailListenConfig(_Section):
     port: int = Field(default=2525, ge=0, le=65535)
     """0 takes any free port (tests)."""
     max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    trusted_hosts: list[str] = ["127.0.0.1", "::1"]
+    """The MTA in front (addresses or networks): only mail it delivers keeps its
+    Authentication-Results headers; from anyone else they are removed unread."""
+
+    _networks = field_validator("trusted_hosts")(_ip_networks)
 
 
 class EmailConfig(_Section):
@@ -248,6 +276,13 @@ class EmailConfig(_Section):
     so a robot that answers without saying so (no Auto-Submitted) cannot loop with ours."""
     attachments_dir: str = "media/mail"
     """Where attachments of inbound mail are kept, served at ``/media/mail/<token>/<name>``."""
+    authserv_ids: list[str] = []
+    """The receiving servers whose Authentication-Results header the hub believes (its
+    authserv-id: your MTA's, or the mailbox provider's such as ``mx.google.com``). Empty:
+    no sender is verified, so no mail is answered by the bot or joins a citizen's history."""
+    form_senders: list[str] = []
+    """Addresses or domains of your own web forms: their verified mail is answered at its
+    Reply-To (the citizen). Anyone else's Reply-To is never followed."""
 
     @field_validator("address")
     @classmethod
@@ -510,6 +545,15 @@ class SecurityConfig(_Section):
     """Addresses or networks that may read /metrics without a token."""
     metrics_token: str = ""
     """Bearer token that opens /metrics from anywhere; empty: none."""
+
+    _metrics_networks = field_validator("metrics_allow")(_ip_networks)
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: str) -> str:
+        if value and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters (or empty)")
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -115,9 +115,12 @@ class Gateway:
             if await messages.is_stored(conn, msg.channel, msg.provider_message_id):
                 message_id = None
             else:
-                contact_id = await contacts.resolve_contact(
-                    self.db, conn, msg.channel, address, msg.sender_name
-                )
+                if msg.verified is False:  # a claimed address: never someone's history
+                    contact_id = await contacts.new_unlinked_contact(conn, msg.sender_name)
+                else:
+                    contact_id = await contacts.resolve_contact(
+                        self.db, conn, msg.channel, address, msg.sender_name
+                    )
                 locale = await contacts.contact_locale(conn, contact_id)
                 conversation = await conversations.open_for_inbound(
                     conn,
@@ -129,7 +132,8 @@ class Gateway:
                     _threading(msg, capabilities),
                 )
                 message_id = await messages.insert_inbound(self.db, conn, conversation.id, msg)
-                await contacts.touch_identity(conn, msg.channel, address, msg.received_at)
+                if msg.verified is not False:
+                    await contacts.touch_identity(conn, msg.channel, address, msg.received_at)
                 if message_id is not None and msg.hold:
                     handed_off = await self._hold(conn, conversation, message_id, msg.hold)
         await self.coordinator.mark_seen(key, DEDUPE_TTL_SECONDS)

@@ -132,6 +132,10 @@ class InboundMessage:
     hold: str = ""
     """A reason for the bot to stay silent and hand the conversation to officers (email:
     a sender writing faster than any person, likely a robot answering our robot)."""
+    verified: bool | None = None
+    """Email only: False when no trusted server vouched for the sender (a From anyone may
+    write). Such a message starts a conversation of its own, never joins the history of
+    the address it claims. None: the channel's provider names the sender (a phone)."""
     received_at: datetime = field(default_factory=utcnow)
     raw: Mapping[str, Any] = field(default_factory=lambda: _freeze(None))
 

@@ -20,7 +20,15 @@ from hub.store.tables import conversations, messages
 from tests.fakes.smtp_relay import SmtpRelay
 from tests.mailservers import Dovecot
 from tests.test_booking_dialog import fixed_clock
-from tests.test_email_channel import CITIZEN, FIXTURES, HUB_ADDRESS, citizen_mail, plain
+from tests.test_email_channel import (
+    AUTHSERV_ID,
+    CITIZEN,
+    FIXTURES,
+    HUB_ADDRESS,
+    citizen_mail,
+    plain,
+    vouch_for,
+)
 
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 
@@ -44,6 +52,8 @@ def imap_settings(
                     ca_file=str(mailbox.root / "ca.pem"), move_to="Processed", poll_seconds=0.2
                 ).model_dump(),
                 "attachments_dir": str(tmp_path / "mail-files"),
+                # The mailbox provider's id in real life (mx.google.com for Gmail).
+                "authserv_ids": [AUTHSERV_ID],
             }
         },
     )
@@ -115,9 +125,8 @@ async def test_real_world_mail_reaches_the_bot_as_the_citizens_own_words(
 ) -> None:
     fixtures = ["gmail_reply_id.eml", "outlook_reply.eml", "html_only.eml", "latin1_qp.eml"]
     for name in fixtures:
-        mailbox.append(
-            (FIXTURES / name).read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        )
+        raw = (FIXTURES / name).read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        mailbox.append(vouch_for(raw))
     mailbox.append((FIXTURES / "out_of_office.eml").read_bytes().replace(b"\n", b"\r\n"))
     client = await aiohttp_client(
         create_app(imap_settings(make_settings, relay, mailbox, tmp_path), clock=fixed_clock)

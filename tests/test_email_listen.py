@@ -240,3 +240,26 @@ async def test_two_hub_processes_share_the_port(listener: MailListener) -> None:
     finally:
         await second.stop()
     await send(listener.port, "budi@example.co.id", [OWN])  # the first still listens
+
+
+AUTH_RESULTS = b"Authentication-Results: mx.mpp.example; dmarc=pass header.from=contoh.id\r\n"
+
+
+async def test_authentication_results_are_kept_only_from_the_trusted_mta(
+    recorder: Recorder,
+) -> None:
+    """The MTA in front (here: 127.0.0.1) wrote the header; from any other host it is a
+    forgery and reaches the hub removed."""
+    trusted = MailListener(_config(), OWN, recorder)
+    untrusted = MailListener(
+        _config().model_copy(update={"trusted_hosts": ["192.0.2.25", "10.0.0.0/8"]}),
+        OWN,
+        recorder,
+    )
+    for server in (trusted, untrusted):
+        await server.start()
+        try:
+            assert await send(server.port, CITIZEN, [OWN], AUTH_RESULTS + RAW) == {}
+        finally:
+            await server.stop()
+    assert recorder.mails == [(AUTH_RESULTS + RAW, CITIZEN), (RAW, CITIZEN)]

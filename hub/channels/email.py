@@ -5,6 +5,11 @@ so a mail offered twice is answered once) with its subject and the ids it answer
 by which the gateway keeps a thread in one conversation. Mail no person wrote (an
 out-of-office, a list, a mailer daemon, our own) gets no answer, so two robots
 never talk forever; a bounce marks the message it returns ``failed``.
+
+A ``From`` is believed only as far as the receiving server vouches for it
+(``email_auth``): unverified mail is kept for officers, answered to nobody, and never
+joins the history of the address it names; a ``Reply-To`` is followed only for the
+operator's own web forms.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from hub.channels.base import (
     OnStatus,
     RouteDef,
 )
+from hub.channels.email_auth import trusted_results, verified_sender
 from hub.channels.email_compose import FilePart, MailComposer, base_subject
 from hub.channels.email_files import ROUTE, MailFiles
 from hub.channels.email_listen import MailDeferred, MailListener
@@ -147,6 +153,11 @@ class EmailChannel(Channel):
 
     async def start(self, http: ClientSession) -> None:
         self._http = http
+        if not self.config.authserv_ids:
+            log.warning(
+                "email: channels.email.authserv_ids is empty, so no sender can be verified:"
+                " every mail waits for officers and the bot answers none"
+            )
         if self.config.listen.enabled:
             self._listener = MailListener(self.config.listen, self.config.address, self.take)
             await self._listener.start()
@@ -206,18 +217,28 @@ class EmailChannel(Channel):
         if mail.auto_reason:
             self._unanswered(mail.auto_reason)
             return
-        # A web form's mail comes from a no-reply address with the citizen in Reply-To.
-        citizen = mail.reply_to or mail.sender
+        verified = verified_sender(
+            trusted_results(mail.auth_results, self.config.authserv_ids), mail.sender
+        )
+        citizen = mail.sender
+        if mail.reply_to and verified and self._is_form(mail.sender):
+            # Our own web form, vouched for by its domain: the citizen is in Reply-To.
+            citizen = mail.reply_to
         if not citizen:
             self._unanswered("no-sender")
             return
         hold = ""
-        if self.rate.count(citizen) > self.config.max_answered_per_hour:
+        if not verified:
+            # Anyone may write this From: kept for officers, answered to nobody.
+            hold = "unverified"
+            self._unanswered("unverified", held=True)
+        elif self.rate.count(citizen) > self.config.max_answered_per_hour:
             hold = "flood"
             self._unanswered("flood", held=True)
         message = InboundMessage(
             channel=NAME,
             hold=hold,
+            verified=verified,
             sender=citizen,
             provider_message_id=mail.message_id,
             text=mail.text[:MAX_TEXT],
@@ -229,6 +250,7 @@ class EmailChannel(Channel):
             raw={
                 "subject": mail.subject,
                 "skipped_attachments": list(mail.skipped_attachments),
+                "verified": verified,
             },
         )
         try:
@@ -237,6 +259,11 @@ class EmailChannel(Channel):
             self._unanswered("bad-sender")
         except Exception as exc:
             raise MailDeferred(type(exc).__name__) from exc
+
+    def _is_form(self, sender: str) -> bool:
+        """A web form of the operator's (``form_senders``: an address or its domain)."""
+        domain = sender.rpartition("@")[2]
+        return any(item.strip().lower() in (sender, domain) for item in self.config.form_senders)
 
     def _unanswered(self, reason: str, *, held: bool = False) -> None:
         """Log (the reason only, never an address) and count a mail the bot won't answer."""

@@ -2,9 +2,11 @@
 
 An MTA delivers here exactly as it would to any mail server. Only the hub's own
 address (and plus-addressed variants of it) is accepted at RCPT, so this can never
-relay; there is no AUTH. A message is acknowledged with ``250`` only after
-``on_mail`` stored it; any failure answers ``451`` so the sending MTA keeps the
-mail in its queue and retries: nothing is lost while the hub is down or busy.
+relay; there is no AUTH. Authentication-Results headers are kept only in mail
+from ``trusted_hosts`` (the MTA in front that wrote them). A message is
+acknowledged with ``250`` only after ``on_mail`` stored it; any failure answers
+``451`` so the sending MTA keeps the mail in its queue and retries: nothing is
+lost while the hub is down or busy.
 
 Privacy: nothing logged here names an address or quotes a message, and aiosmtpd's
 own logger (which logs every command, addresses included, at INFO) is muted below
@@ -14,6 +16,7 @@ WARNING and stripped of its arguments while a listener runs.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
 import socket
@@ -21,6 +24,8 @@ from collections.abc import Awaitable, Callable
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from hub.channels.email_auth import strip_authentication_results
+from hub.client_ip import Network, trusted_networks
 from hub.config import EmailListenConfig
 
 log = logging.getLogger(__name__)
@@ -87,12 +92,25 @@ def _split_address(address: str) -> tuple[str, str]:
 class _Handler:
     """aiosmtpd hooks: recipient policy and the hand-over to ``on_mail``."""
 
-    def __init__(self, own_address: str, on_mail: OnMail) -> None:
+    def __init__(
+        self, own_address: str, on_mail: OnMail, trusted_hosts: tuple[Network, ...] = ()
+    ) -> None:
         self._local, self._domain = _split_address(own_address)
+        self._trusted_hosts = trusted_hosts
         self._on_mail = on_mail
         self.in_flight = 0
         self.idle = asyncio.Event()
         self.idle.set()
+
+    def _from_trusted_host(self, session: Session) -> bool:
+        peer = session.peer[0] if isinstance(session.peer, tuple) and session.peer else ""
+        try:
+            ip = ipaddress.ip_address(str(peer).partition("%")[0])
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in network for network in self._trusted_hosts)
 
     def accepts(self, address: str) -> bool:
         """The hub's own address, any case, or its plus-addressed variants."""
@@ -128,6 +146,9 @@ class _Handler:
         sender = envelope.mail_from or ""
         if sender == "<>":
             sender = ""
+        if not self._from_trusted_host(session):
+            # Only the MTA in front checks senders; what anyone else wrote there is forged.
+            raw = strip_authentication_results(bytes(raw))
         self.in_flight += 1
         self.idle.clear()
         try:
@@ -151,7 +172,7 @@ class MailListener:
 
     def __init__(self, config: EmailListenConfig, own_address: str, on_mail: OnMail) -> None:
         self._config = config
-        self._handler = _Handler(own_address, on_mail)
+        self._handler = _Handler(own_address, on_mail, trusted_networks(config.trusted_hosts))
         self._hostname = _split_address(own_address)[1] or "localhost"
         self._server: asyncio.Server | None = None
         self._sessions: set[SMTP] = set()

@@ -102,6 +102,9 @@ class ParsedMail:
     reply_to: str = ""
     """The one ``Reply-To`` address when it differs from ``sender`` (a web form's mail
     from a no-reply address): where a person clicking Reply would answer."""
+    auth_results: tuple[str, ...] = ()
+    """Every ``Authentication-Results`` header, topmost first (email_auth decides which
+    one to believe)."""
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -232,6 +235,15 @@ def _raw_header(msg: Message, name: str) -> str:
     except Exception:
         pass
     return ""
+
+
+def _all_raw_headers(msg: Message, name: str) -> tuple[str, ...]:
+    """Every raw value of a header, in the mail's order (the topmost first)."""
+    wanted = name.lower()
+    try:
+        return tuple(_clean(str(v)) for k, v in msg.raw_items() if k.lower() == wanted)
+    except Exception:
+        return ()
 
 
 def _has_header(msg: Message, name: str) -> bool:
@@ -733,6 +745,7 @@ def _parse(
 
     return ParsedMail(
         reply_to=reply_to,
+        auth_results=_all_raw_headers(msg, "Authentication-Results"),
         message_id=message_id,
         sender=sender,
         sender_name=from_name,

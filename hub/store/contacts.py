@@ -62,6 +62,21 @@ async def resolve_contact(
     return contact_id
 
 
+async def new_unlinked_contact(conn: AsyncConnection, display_name: str = "") -> int:
+    """A contact of its own for a sender nobody vouched for (email with an unverified
+    From): no identity, so it never joins, nor is joined by, the history of the
+    address it claims."""
+    now = utcnow()
+    return int(
+        await conn.scalar(
+            sa.insert(contacts)
+            .values(display_name=display_name[:200], created_at=now, updated_at=now)
+            .returning(contacts.c.id)
+        )
+        or 0
+    )
+
+
 async def touch_identity(conn: AsyncConnection, channel: str, address: str, at: datetime) -> None:
     """Remember when this identity last wrote (WhatsApp's 24-hour window)."""
     await conn.execute(
