@@ -224,10 +224,10 @@ def assert_hidden(text: str, *secrets: str) -> None:
 
 
 async def test_a_confidential_reporters_conversation_is_for_supervisors_and_every_read_is_audited(
+    db_url: str,
     aiohttp_client: AiohttpClient,
     make_settings: Callable[..., Settings],
     fake: FakeTelegram,
-    db_url: str,
 ) -> None:
     mall = await open_mall(aiohttp_client, make_settings, fake, db_url)
     made = Citizen(mall.client, fake, 5012345678, "Made", "Wirawan")
@@ -364,10 +364,10 @@ async def test_an_officer_may_not_take_over_a_conversation_they_held_once_it_bec
 
 
 async def test_an_anonymous_reporter_is_nameless_for_everyone_but_officers_read_the_messages(
+    db_url: str,
     aiohttp_client: AiohttpClient,
     make_settings: Callable[..., Settings],
     fake: FakeTelegram,
-    db_url: str,
 ) -> None:
     mall = await open_mall(aiohttp_client, make_settings, fake, db_url)
     sari = Citizen(mall.client, fake, 5098765432, "Ni Luh", "Sari")
