@@ -54,16 +54,12 @@ class HistoryMessage:
 
 def _filed(flag: sa.Column[bool]) -> sa.Exists:
     """Whether the row's contact filed a ticket with ``flag`` set, in this conversation or
-    any other (a ticket's conversation belongs to its contact; both are checked anyway)."""
+    any other. A ticket's conversation is its contact's (the dialog files a ticket with
+    the contact and the conversation the citizen is writing in), so the contact alone
+    decides, through ``ix_tickets_contact``."""
     return (
         sa.exists()
-        .where(
-            sa.or_(
-                tickets.c.contact_id == conversations.c.contact_id,
-                tickets.c.conversation_id == conversations.c.id,
-            ),
-            flag.is_(True),
-        )
+        .where(tickets.c.contact_id == conversations.c.contact_id, flag.is_(True))
         .correlate(conversations)
     )
 
