@@ -3,6 +3,10 @@
 In one process that is an in-memory fan-out; with Redis every hub process's
 console sees what any process did. News is a nudge, not the truth: the console
 reloads what it shows from the database, so a lost event costs only a refresh.
+
+News carries ids and codes only, never a citizen's text or name: every officer's
+stream gets it, and what each may see is decided when the page refetches.
+(``hub.console.events`` drops any other field.)
 """
 
 from __future__ import annotations

@@ -64,6 +64,44 @@ def can_read_content(actor: Actor, confidential: bool) -> bool:
     return actor.oversees or not confidential
 
 
+def can_know_reporter(actor: Actor, confidential: bool, anonymous: bool) -> bool:
+    """Who filed a ticket: never for an anonymous one (not even a supervisor), and for a
+    confidential one only for those who may read its content."""
+    return not anonymous and can_read_content(actor, confidential)
+
+
+@dataclass(frozen=True, slots=True)
+class Discretion:
+    """What a contact's CARE tickets ask of anyone looking at the contact's conversations.
+
+    A conversation is as discreet as the most discreet ticket its contact ever filed
+    (any status, any channel): the console shows a contact's whole cross-channel
+    history on each of their conversations, so guarding only the conversation a
+    ticket was filed in would leave the same text one click away.
+    """
+
+    confidential: bool = False
+    anonymous: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationAccess:
+    """What ``actor`` may see of a conversation with a given :class:`Discretion`."""
+
+    read: bool
+    """The messages' text, and acting on the conversation (claim, reply, close)."""
+    identity: bool
+    """The citizen's name, addresses and their other conversations."""
+
+
+def conversation_access(actor: Actor, discretion: Discretion) -> ConversationAccess:
+    """The ticket page's rule applied to the conversations of the ticket's contact."""
+    return ConversationAccess(
+        read=can_read_content(actor, discretion.confidential),
+        identity=can_know_reporter(actor, discretion.confidential, discretion.anonymous),
+    )
+
+
 def may_move(
     actor: Actor, agency: str | None, confidential: bool, current: str, target: str
 ) -> bool:

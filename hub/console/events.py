@@ -3,7 +3,11 @@
 Each open console page holds one stream fed by the coordinator's ``console`` topic,
 so with Redis an event caused in any hub process reaches every officer's page. News
 is a nudge: the page refetches what it shows, so a dropped event costs nothing but
-a moment. Streams are tracked so that shutdown ends them at once; otherwise the
+a moment. News carries ids and codes only (which conversation, which ticket, what
+kind of change), never a citizen's text or name: what an officer may see of it is
+decided when the page refetches it through the guarded JSON, so one stream serves
+every officer without per-viewer filtering. ``_event`` enforces that whatever a
+publisher sends. Streams are tracked so that shutdown ends them at once; otherwise the
 server would wait for every open page until its grace period ran out.
 """
 
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass, field
@@ -33,6 +38,12 @@ TICK_SECONDS = 1.0
 """How often a quiet stream checks whether its browser went away."""
 QUEUE_SIZE = 256
 RETRY_MILLISECONDS = 3000
+NEWS_FIELDS = frozenset(
+    {"type", "conversation_id", "message_id", "ticket_id", "status", "reason", "change"}
+)
+"""What news may say; any other field is dropped before it reaches a page."""
+_CODE = re.compile(r"[A-Za-z0-9_:.-]{1,40}")
+"""A code or an id (``handoff``, ``T-2026-000123``); text has spaces and is refused."""
 
 
 @dataclass(eq=False)
@@ -73,15 +84,32 @@ class EventStreams:
 EVENTS: web.AppKey[EventStreams] = web.AppKey("console_event_streams", EventStreams)
 
 
+def _news_value(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and _CODE.fullmatch(value) is not None
+
+
 def _event(raw: str) -> str | None:
-    """One line of JSON for a ``data:`` field, or None for anything that is not news."""
+    """One line of JSON for a ``data:`` field, or None for anything that is not news.
+
+    Only ``NEWS_FIELDS`` holding ids or codes pass: a citizen's text or name in an
+    event would reach every open console, whoever may see it.
+    """
     try:
         data = json.loads(raw)
     except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         return None
-    return json.dumps(data)
+    news = {k: v for k, v in data.items() if k in NEWS_FIELDS and _news_value(v)}
+    if "type" not in news:
+        return None
+    return json.dumps(news)
 
 
 async def _pump(news: AsyncIterator[str], stream: _Stream) -> None:
@@ -142,7 +170,8 @@ async def _forward(
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    """The stream: ``data: <json>`` per event, a comment as heartbeat."""
+    """The stream: ``data: <json>`` per event, a comment as heartbeat. Any officer: the
+    news holds ids and codes only."""
     current_officer(request)
     streams = request.app[EVENTS]
     if streams.closing:

@@ -7,19 +7,33 @@ one conditional UPDATE, so two officers clicking at once get one winner and one
 409. A reply goes into the outbox on the citizen's own channel through
 ``ConsoleContext.officer_reply``; the console never touches a channel. Every action
 is audited (a reply by its length only: the text is in the history already).
+
+A conversation of a citizen who filed a confidential CARE ticket is for those who may
+read confidential content (``hub.care.access``): anyone else gets 403 on its page,
+its JSON and its actions, and the refusal is audited. Reading such a conversation, or
+an anonymous reporter's, is audited too (once per officer and conversation within
+``READ_AUDIT_WINDOW``, so a page refreshing itself live is one read).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from hub.care.access import ConversationAccess
 from hub.console import events
 from hub.console.audit import audit
 from hub.console.context import ConsoleContext, console_context
-from hub.console.inbox_view import ConversationView, conversation_view, inbox_rows, permissions
+from hub.console.inbox_view import (
+    ConversationView,
+    access_of,
+    conversation_view,
+    inbox_rows,
+    permissions,
+)
 from hub.console.pages import render
 from hub.console.session import (
     API_PREFIX,
@@ -31,12 +45,15 @@ from hub.console.session import (
 )
 from hub.live import announce
 from hub.model import ConversationStatus
+from hub.store import audit as audit_store
 from hub.store import conversations as conversation_store
 from hub.store import inbox as inbox_store
+from hub.store.inbox import WaitingConversation
 
 MAX_REPLY = 4000
 CONVERSATION = PREFIX + r"/conversations/{id:\d{1,18}}"
 API_CONVERSATION = API_PREFIX + r"conversations/{id:\d{1,18}}"
+READ_AUDIT_WINDOW = timedelta(minutes=5)
 
 
 def _zone(ctx: ConsoleContext) -> ZoneInfo:
@@ -51,13 +68,51 @@ def _page_url(conversation_id: int) -> str:
     return f"{PREFIX}/conversations/{conversation_id}"
 
 
-async def _view(request: web.Request, conversation_id: int) -> ConversationView:
+async def _guarded(
+    request: web.Request, conversation_id: int, action: str
+) -> tuple[WaitingConversation, ConversationAccess]:
+    """The conversation and what the officer may see of it: 404 when there is none; 403,
+    audited as ``conversation_<action>_refused``, when it is a confidential reporter's
+    and the officer may not read confidential content."""
     ctx = console_context(request)
     async with ctx.db.engine.connect() as conn:
-        view = await conversation_view(conn, conversation_id, _zone(ctx))
-    if view is None:
+        found = await inbox_store.conversation(conn, conversation_id)
+    if found is None:
         raise web.HTTPNotFound(reason="no such conversation")
-    return view
+    access = access_of(current_officer(request), found)
+    if not access.read:
+        detail = {"reason": "confidential"}
+        await audit(request, f"conversation_{action}_refused", "conversation", found.id, detail)
+        raise web.HTTPForbidden(reason="a confidential report: for supervisors only")
+    return found, access
+
+
+async def _audit_read(request: web.Request, found: WaitingConversation) -> None:
+    """A confidential or anonymous reporter's conversation was read: who, when, which."""
+    if not (found.confidential or found.anonymous):
+        return
+    ctx = console_context(request)
+    officer = current_officer(request)
+    async with ctx.db.begin() as conn:
+        if await audit_store.recorded_since(
+            conn,
+            officer_id=officer.id,
+            action="conversation_read",
+            target_kind="conversation",
+            target_id=found.id,
+            since=ctx.clock() - READ_AUDIT_WINDOW,
+        ):
+            return
+        detail = {"confidential": found.confidential, "anonymous": found.anonymous}
+        await audit(request, "conversation_read", "conversation", found.id, detail, conn=conn)
+
+
+async def _view(request: web.Request, conversation_id: int) -> ConversationView:
+    found, access = await _guarded(request, conversation_id, "read")
+    await _audit_read(request, found)
+    ctx = console_context(request)
+    async with ctx.db.engine.connect() as conn:
+        return await conversation_view(conn, found, _zone(ctx), access)
 
 
 async def _page(
@@ -77,6 +132,7 @@ async def _page(
         active="inbox",
         conversation=view.row,
         messages=view.messages,
+        whole_history=view.whole_history,
         can=permissions(officer, view.row.status, view.row.claimed_by),
         error=error,
         reply_text=text,
@@ -104,24 +160,28 @@ async def _done(request: web.Request, conversation_id: int, location: str) -> we
 
 
 async def inbox_page(request: web.Request) -> web.StreamResponse:
+    """Any officer; each row shows only what the officer may see of it."""
     ctx = console_context(request)
     async with ctx.db.engine.connect() as conn:
-        rows = await inbox_rows(conn, _zone(ctx))
+        rows = await inbox_rows(conn, _zone(ctx), current_officer(request))
     return render(request, "home.html", active="inbox", conversations=rows)
 
 
 async def inbox_json(request: web.Request) -> web.StreamResponse:
+    """Any officer; the same rows as the page."""
     ctx = console_context(request)
     async with ctx.db.engine.connect() as conn:
-        rows = await inbox_rows(conn, _zone(ctx))
+        rows = await inbox_rows(conn, _zone(ctx), current_officer(request))
     return web.json_response({"conversations": [row.to_json() for row in rows]})
 
 
 async def conversation_page(request: web.Request) -> web.StreamResponse:
+    """Any officer, except a confidential reporter's conversation: supervisors and admins."""
     return await _page(request, _conversation_id(request))
 
 
 async def conversation_json(request: web.Request) -> web.StreamResponse:
+    """The page's JSON twin, with the page's rule."""
     view = await _view(request, _conversation_id(request))
     return web.json_response(view.to_json())
 
@@ -130,9 +190,11 @@ async def conversation_json(request: web.Request) -> web.StreamResponse:
 
 
 async def claim(request: web.Request) -> web.StreamResponse:
-    """Take a waiting conversation; 409 when someone else was quicker."""
+    """Take a waiting conversation; 409 when someone else was quicker, 403 for a
+    confidential reporter's unless a supervisor or admin."""
     officer = current_officer(request)
     conversation_id = _conversation_id(request)
+    await _guarded(request, conversation_id, "claim")
     ctx = console_context(request)
     async with ctx.db.begin() as conn:
         found = await inbox_store.conversation(conn, conversation_id)
@@ -171,15 +233,13 @@ async def _reply_text(request: web.Request) -> str:
 
 async def reply(request: web.Request) -> web.StreamResponse:
     """An answer into the outbox, on the citizen's channel; only from the officer
-    holding the conversation, or a supervisor."""
+    holding the conversation, or a supervisor (only a supervisor or an admin for a
+    confidential reporter's)."""
     officer = current_officer(request)
     conversation_id = _conversation_id(request)
     ctx = console_context(request)
     text = await _reply_text(request)
-    async with ctx.db.engine.connect() as conn:
-        found = await inbox_store.conversation(conn, conversation_id)
-    if found is None:
-        raise web.HTTPNotFound(reason="no such conversation")
+    found, _access = await _guarded(request, conversation_id, "reply")
     allowed = permissions(officer, found.status, found.claimed_by)
     if not allowed.reply:
         if found.status == ConversationStatus.OFFICER.value:
@@ -199,9 +259,12 @@ async def reply(request: web.Request) -> web.StreamResponse:
     return await _done(request, conversation_id, _page_url(conversation_id))
 
 
-async def _end(request: web.Request, to: ConversationStatus, action: str) -> web.StreamResponse:
+async def _end(
+    request: web.Request, to: ConversationStatus, action: str, verb: str
+) -> web.StreamResponse:
     officer = current_officer(request)
     conversation_id = _conversation_id(request)
+    await _guarded(request, conversation_id, verb)
     ctx = console_context(request)
     async with ctx.db.begin() as conn:
         found = await inbox_store.conversation(conn, conversation_id)
@@ -231,11 +294,12 @@ async def _end(request: web.Request, to: ConversationStatus, action: str) -> web
 
 async def release(request: web.Request) -> web.StreamResponse:
     """Back to the bot: the citizen's next message gets a bot answer again."""
-    return await _end(request, ConversationStatus.BOT, "conversation_released")
+    return await _end(request, ConversationStatus.BOT, "conversation_released", "release")
 
 
 async def close(request: web.Request) -> web.StreamResponse:
-    return await _end(request, ConversationStatus.CLOSED, "conversation_closed")
+    """Like release, for good; the same rule."""
+    return await _end(request, ConversationStatus.CLOSED, "conversation_closed", "close")
 
 
 def add_routes(app: web.Application) -> None:

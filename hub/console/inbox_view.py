@@ -4,6 +4,13 @@ The server-rendered page and ``inbox.js`` (which redraws it live) draw the same
 fields, so both come from here. Addresses are masked before they leave the server:
 an officer needs to tell two citizens apart, not to copy their phone number.
 Labels are Indonesian, like the rest of the console.
+
+CARE discretion is applied here too, with the ticket page's rule
+(``hub.care.access.conversation_access``): a conversation of a contact who filed a
+confidential ticket is listed without name, address or preview for those who may
+not read it (and without preview for anyone: reading it is audited, on its page);
+an anonymous reporter's name and address are never shown, and their conversation
+pages show that conversation only, not the history that would say who they are.
 """
 
 from __future__ import annotations
@@ -17,13 +24,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.addresses import mask_address
+from hub.care.access import ConversationAccess, Discretion, conversation_access
 from hub.console.auth import Officer, Role
+from hub.console.ticket_view import care_actor
 from hub.model import ConversationStatus
 from hub.store import inbox as inbox_store
 from hub.store.inbox import HistoryMessage, WaitingConversation
 from hub.store.tables import conversations, officers
 
 NO_NAME = "Warga"
+RESTRICTED_NAME = "Laporan rahasia — hanya supervisor"
+"""The inbox row of a confidential reporter's conversation, for those who may not open it."""
+ANONYMOUS_NAME = "Anonim"
+CONFIDENTIAL_PREVIEW = "Laporan rahasia — buka percakapan untuk membaca (dicatat di log audit)"
 TIME_FORMAT = "%d-%m-%Y %H:%M"
 
 CHANNEL_LABELS = {
@@ -108,6 +121,12 @@ class InboxRow:
     claimed_by: int | None
     claimed_by_name: str
     url: str
+    confidential: bool
+    """The contact filed a confidential CARE ticket: only supervisors open it."""
+    anonymous: bool
+    """The contact filed an anonymous CARE ticket: nobody sees who they are."""
+    readable: bool
+    """Whether this viewer may open the conversation."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,11 +164,14 @@ class MessageView:
 class ConversationView:
     row: InboxRow
     messages: list[MessageView]
+    whole_history: bool
+    """False: only this conversation's messages (an anonymous reporter's)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "conversation": self.row.to_json(),
             "messages": [m.to_json() for m in self.messages],
+            "whole_history": self.whole_history,
         }
 
 
@@ -179,22 +201,33 @@ class Shaper:
             return f"Petugas {self.officer_name(int(raw_id))}"
         return author
 
-    def row(self, c: WaitingConversation) -> InboxRow:
+    def row(self, c: WaitingConversation, access: ConversationAccess) -> InboxRow:
+        """The row as this viewer may see it: nothing the rule withholds is in it."""
+        name = c.display_name.strip() or NO_NAME
+        address = mask_address(self.addresses.get(c.id, ""))
+        last_text = CONFIDENTIAL_PREVIEW if c.confidential else c.last_text
+        if not access.identity:
+            name, address = ANONYMOUS_NAME, ""
+        if not access.read:
+            name, address, last_text = RESTRICTED_NAME, "", ""
         return InboxRow(
             id=c.id,
-            name=c.display_name.strip() or NO_NAME,
+            name=name,
             channel=c.channel,
             channel_label=_label(CHANNEL_LABELS, c.channel),
-            address=mask_address(self.addresses.get(c.id, "")),
+            address=address,
             status=c.status,
             status_label=_label(STATUS_LABELS, c.status),
             reason=c.handoff_reason or "",
             reason_label=_label(REASON_LABELS, c.handoff_reason),
             waiting_since=self.time(c.handoff_at),
-            last_text=c.last_text,
+            last_text=last_text,
             claimed_by=c.claimed_by,
             claimed_by_name=self.officer_name(c.claimed_by),
             url=f"/console/conversations/{c.id}",
+            confidential=c.confidential,
+            anonymous=c.anonymous,
+            readable=access.read,
         )
 
     def message(self, m: HistoryMessage) -> MessageView:
@@ -241,21 +274,32 @@ async def _addresses(conn: AsyncConnection, ids: list[int]) -> dict[int, str]:
     return {int(r.id): str(r.address) for r in rows}
 
 
-async def inbox_rows(conn: AsyncConnection, zone: tzinfo) -> list[InboxRow]:
-    """Conversations waiting for or held by officers, the longest-waiting first."""
+def access_of(officer: Officer, conversation: WaitingConversation) -> ConversationAccess:
+    """What ``officer`` may see of ``conversation``: the ticket page's rule, one place."""
+    discretion = Discretion(conversation.confidential, conversation.anonymous)
+    return conversation_access(care_actor(officer), discretion)
+
+
+async def inbox_rows(conn: AsyncConnection, zone: tzinfo, officer: Officer) -> list[InboxRow]:
+    """Conversations waiting for or held by officers, the longest-waiting first, as
+    ``officer`` may see them."""
     waiting = await inbox_store.waiting(conn)
     ids = [c.id for c in waiting]
     shaper = Shaper(zone, await _names(conn), await _addresses(conn, ids))
-    return [shaper.row(c) for c in waiting]
+    return [shaper.row(c, access_of(officer, c)) for c in waiting]
 
 
 async def conversation_view(
-    conn: AsyncConnection, conversation_id: int, zone: tzinfo
-) -> ConversationView | None:
-    """One conversation with its contact's whole history, over every channel."""
-    found = await inbox_store.conversation(conn, conversation_id)
-    if found is None:
-        return None
+    conn: AsyncConnection, found: WaitingConversation, zone: tzinfo, access: ConversationAccess
+) -> ConversationView:
+    """One conversation with its contact's whole history over every channel, or only its
+    own messages when the viewer may not know who the contact is. The caller has
+    checked ``access.read``."""
+    if not access.read:
+        raise PermissionError("conversation_view needs read access")
     shaper = Shaper(zone, await _names(conn), await _addresses(conn, [found.id]))
-    history = await inbox_store.history(conn, found.contact_id)
-    return ConversationView(shaper.row(found), [shaper.message(m) for m in history])
+    only = None if access.identity else found.id
+    history = await inbox_store.history(conn, found.contact_id, conversation_id=only)
+    return ConversationView(
+        shaper.row(found, access), [shaper.message(m) for m in history], only is None
+    )

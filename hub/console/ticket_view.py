@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.addresses import mask_address
-from hub.care.access import Actor, ActorRole, can_read_content, may_move
+from hub.care.access import Actor, ActorRole, can_know_reporter, can_read_content, may_move
 from hub.care.service import TicketDetail
 from hub.care.status import TicketStatus, allowed_next
 from hub.console.auth import Officer
@@ -190,7 +190,7 @@ def ticket_view(
     return TicketView(
         ticket=ticket,
         content=content,
-        reporter=who if content and not ticket.anonymous else None,
+        reporter=who if can_know_reporter(actor, ticket.confidential, ticket.anonymous) else None,
         history=history(detail.history, officers, content),
         attachments=[attachment_view(a) for a in detail.attachments] if content else [],
         moves=moves(detail.ticket, actor),

@@ -4,7 +4,9 @@ Who may see or move what is decided by ``CareService`` (hub.care) alone: the pag
 only offer what it would accept and turn its refusals into HTTP answers: 404 for
 a ticket the officer may not see (the same as for one that does not exist), 403
 for a move their role may not make, 409 for one the procedure does not allow.
-Every action is audited, refused ones too.
+Every action is audited, refused ones too, and so is opening a confidential or
+anonymous ticket (``ticket_read``, or ``ticket_read_refused`` when the officer was
+shown the page without its content).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from hub.care.access import can_read_content
+from hub.care.access import can_know_reporter, can_read_content
 from hub.care.service import CareService, NotAllowed, TicketKind, TicketNotFound
 from hub.care.status import IllegalTransition, TicketStatus
 from hub.catalogue import Catalogue
@@ -34,6 +36,7 @@ from hub.console.ticket_view import (
     ticket_view,
 )
 from hub.store import officers as officer_store
+from hub.store.tickets import TicketRecord
 
 PREFIX = "/console/tickets"
 PAGE_SIZE = 50
@@ -192,10 +195,11 @@ async def ticket_page(
     except TicketNotFound:
         raise web.HTTPNotFound() from None
     ticket = detail.ticket
+    await _audit_read(request, ticket, can_read_content(actor, ticket.confidential))
     async with request.app[CONTEXT].db.engine.connect() as conn:
         records = await officer_store.all_officers(conn)
         who = None
-        if can_read_content(actor, ticket.confidential):
+        if can_know_reporter(actor, ticket.confidential, ticket.anonymous):
             who = await reporter(conn, ticket)
     names = {r.id: r.display_name or r.username for r in records}
     assignees = [
@@ -226,7 +230,18 @@ async def ticket_page(
 
 
 async def ticket_detail(request: web.Request) -> web.StreamResponse:
+    """Officers of the ticket's agency (404 for others), supervisors and admins; the
+    content of a confidential ticket only for the latter."""
     return await ticket_page(request)
+
+
+async def _audit_read(request: web.Request, ticket: TicketRecord, content: bool) -> None:
+    """Who opened a confidential or anonymous ticket, and whether they saw its content."""
+    if not (ticket.confidential or ticket.anonymous):
+        return
+    detail = {"confidential": ticket.confidential, "anonymous": ticket.anonymous}
+    action = "ticket_read" if content else "ticket_read_refused"
+    await audit(request, action, "ticket", ticket.ticket_id, detail)
 
 
 # --- actions ----------------------------------------------------------------------------------

@@ -96,3 +96,28 @@ async def recent(
         )
         for r in rows
     ]
+
+
+async def recorded_since(
+    conn: AsyncConnection,
+    *,
+    officer_id: int,
+    action: str,
+    target_kind: str,
+    target_id: str | int,
+    since: datetime,
+) -> bool:
+    """Whether this officer's ``action`` on this target is in the log since ``since`` (a
+    page refreshing itself live is one read, not one per refresh)."""
+    found = await conn.scalar(
+        sa.select(audit_events.c.id)
+        .where(
+            audit_events.c.officer_id == officer_id,
+            audit_events.c.action == action[:64],
+            audit_events.c.target_kind == target_kind[:32],
+            audit_events.c.target_id == str(target_id)[:64],
+            audit_events.c.at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -1,5 +1,10 @@
 """What the officers' inbox reads: conversations waiting for a person, and a
-citizen's whole history across their channels, with delivery status."""
+citizen's whole history across their channels, with delivery status.
+
+Each conversation comes with its contact's CARE discretion (did they ever file a
+confidential or an anonymous ticket), so that whoever shows it can apply
+``hub.care.access.conversation_access`` without a second query.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.model import ConversationStatus
-from hub.store.tables import contacts, conversations, messages
+from hub.store.tables import contacts, conversations, messages, tickets
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +32,10 @@ class WaitingConversation:
     claimed_by: int | None
     last_text: str
     last_at: datetime | None
+    confidential: bool = False
+    """The contact filed a confidential CARE ticket (on any channel, in any status)."""
+    anonymous: bool = False
+    """The contact filed an anonymous CARE ticket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,25 @@ class HistoryMessage:
     created_at: datetime
 
 
+def _filed(flag: sa.Column[bool]) -> sa.Exists:
+    """Whether the row's contact filed a ticket with ``flag`` set, in this conversation or
+    any other. A ticket's conversation is its contact's (the dialog files a ticket with
+    the contact and the conversation the citizen is writing in), so the contact alone
+    decides, through ``ix_tickets_contact``."""
+    return (
+        sa.exists()
+        .where(tickets.c.contact_id == conversations.c.contact_id, flag.is_(True))
+        .correlate(conversations)
+    )
+
+
+def _discretion() -> tuple[sa.Label[bool], sa.Label[bool]]:
+    return (
+        _filed(tickets.c.confidential).label("confidential"),
+        _filed(tickets.c.anonymous).label("anonymous"),
+    )
+
+
 async def waiting(conn: AsyncConnection, *, limit: int = 200) -> list[WaitingConversation]:
     """Conversations in ``handoff`` or ``officer``, the longest-waiting first."""
     last = (
@@ -55,6 +83,7 @@ async def waiting(conn: AsyncConnection, *, limit: int = 200) -> list[WaitingCon
         sa.select(
             conversations,
             contacts.c.display_name,
+            *_discretion(),
             messages.c.text.label("last_text"),
             messages.c.created_at.label("last_at"),
         )
@@ -75,7 +104,7 @@ async def waiting(conn: AsyncConnection, *, limit: int = 200) -> list[WaitingCon
 async def conversation(conn: AsyncConnection, conversation_id: int) -> WaitingConversation | None:
     row = (
         await conn.execute(
-            sa.select(conversations, contacts.c.display_name)
+            sa.select(conversations, contacts.c.display_name, *_discretion())
             .join(contacts, contacts.c.id == conversations.c.contact_id)
             .where(conversations.c.id == conversation_id)
         )
@@ -96,17 +125,28 @@ def _waiting(row: sa.Row[Any], last_text: str, last_at: datetime | None) -> Wait
         claimed_by=row.claimed_by,
         last_text=last_text,
         last_at=last_at,
+        confidential=bool(row.confidential),
+        anonymous=bool(row.anonymous),
     )
 
 
 async def history(
-    conn: AsyncConnection, contact_id: int, *, limit: int = 200
+    conn: AsyncConnection,
+    contact_id: int,
+    *,
+    limit: int = 200,
+    conversation_id: int | None = None,
 ) -> list[HistoryMessage]:
-    """The contact's latest messages over all their conversations and channels, oldest first."""
+    """The contact's latest messages over all their conversations and channels, oldest
+    first; only those of ``conversation_id`` when given (an anonymous reporter's other
+    conversations would say who they are)."""
+    where = [conversations.c.contact_id == contact_id]
+    if conversation_id is not None:
+        where.append(messages.c.conversation_id == conversation_id)
     rows = await conn.execute(
         sa.select(messages)
         .join(conversations, conversations.c.id == messages.c.conversation_id)
-        .where(conversations.c.contact_id == contact_id)
+        .where(*where)
         .order_by(messages.c.id.desc())
         .limit(limit)
     )

@@ -98,6 +98,14 @@
     const link = element("a", "", c.name);
     link.href = "/console/conversations/" + encodeURIComponent(String(c.id));
     name.appendChild(link);
+    if (c.confidential) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(element("span", "tag secret", "rahasia"));
+    }
+    if (c.anonymous) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(element("span", "tag", "anonim"));
+    }
     row.appendChild(name);
     row.appendChild(element("td", "", c.channel_label));
     row.appendChild(element("td", "address", c.address));
