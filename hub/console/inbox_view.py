@@ -60,6 +60,7 @@ REASON_LABELS = {
     "repeated": "Pengaduan berulang",
     "failures": "Bot tidak memahami",
     "flood": "Email beruntun (mungkin robot)",
+    "unverified": "Pengirim email belum terverifikasi",
 }
 DELIVERY_LABELS = {
     "queued": "Dalam antrean",
