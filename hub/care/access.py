@@ -64,6 +64,12 @@ def can_read_content(actor: Actor, confidential: bool) -> bool:
     return actor.oversees or not confidential
 
 
+def may_reveal_nik(actor: Actor) -> bool:
+    """Who may see a reporter's NIK in full (an audited action): supervisors and admins.
+    Officers see it masked; an anonymous ticket's by nobody."""
+    return actor.role in (ActorRole.SUPERVISOR, ActorRole.ADMIN)
+
+
 def may_move(
     actor: Actor, agency: str | None, confidential: bool, current: str, target: str
 ) -> bool:
