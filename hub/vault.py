@@ -13,6 +13,8 @@ from cryptography.fernet import InvalidToken, MultiFernet
 
 from hub.pii import NIK_DIGITS, mask_nik, nik_values
 
+UNREADABLE = "a stored NIK cannot be decrypted with the configured keys"
+
 
 class SealedNikError(ValueError):
     """A stored value no configured key opens (a lost or removed key, or tampering)."""
@@ -41,7 +43,7 @@ class NikVault:
         try:
             return self._keys.decrypt(token.encode()).decode()
         except (InvalidToken, UnicodeError) as exc:
-            raise SealedNikError("a stored NIK cannot be decrypted with the configured keys") from exc
+            raise SealedNikError(UNREADABLE) from exc
 
     def mask(self, token: str) -> str:
         """What most people may see of a stored NIK: ``5103••••••••0001``."""
@@ -52,4 +54,4 @@ class NikVault:
         try:
             return self._keys.rotate(token.encode()).decode()
         except InvalidToken as exc:
-            raise SealedNikError("a stored NIK cannot be decrypted with the configured keys") from exc
+            raise SealedNikError(UNREADABLE) from exc
