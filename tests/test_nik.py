@@ -20,6 +20,7 @@ from cryptography.fernet import Fernet, MultiFernet
 
 from hub import pii
 from hub.app import HUB, Hub, create_app
+from hub.care.access import SYSTEM
 from hub.care.service import TicketKind
 from hub.config import Settings
 from hub.logs import configure_logging
@@ -244,12 +245,24 @@ async def test_a_web_chat_complaint_keeps_the_nik_only_encrypted_on_the_ticket(
     hub = client.app[HUB]
     chat = Chat(await ChatClient.connect(client))
     [ask] = await chat.say(STORY)
+    # Mid-flow, the dialog state holds the NIK only as ciphertext.
+    async with hub.db.engine.connect() as conn:
+        state = await conn.scalar(sa.select(conversations.c.state))
+    assert NIK not in _digits(json.dumps(state))
+    assert hub.vault.decrypt(state["care"]["reporter_nik"]) == NIK
     # Through the questions to the summary: it reads the NIK back masked.
     reply = await _to_summary(chat, ask, when="tadi pagi, telepon saya 0813 9876 5432")
     assert "5103••••••••0001" in reply["text"] and "•••• 5432" in reply["text"]
     _assert_no_clear_nik_or_phone("the summary", reply["text"])
     [filed] = await chat.say("ya")
     assert "Nomor tiket: CARE-" in filed["text"]
+    # An officer's reply and a ticket note that repeat them are masked as well.
+    [ticket] = await hub.care.search(SYSTEM)
+    assert ticket.conversation_id is not None
+    await hub.gateway.officer_reply(ticket.conversation_id, 1, f"NIK {NIK} hp {PHONE} dicek")
+    [officer_reply] = await chat.chat.replies(1)
+    assert officer_reply["text"] == "NIK 5103••••••••0001 hp •••• 5432 dicek"
+    await hub.care.add_note(ticket.ticket_id, SYSTEM, f"ditelepon ke {PHONE}")
     await hub.gateway.idle()
 
     await _assert_nothing_clear(hub, log_stream)
