@@ -47,6 +47,7 @@ from hub.scheduler import Scheduler
 from hub.store import Database, migrate
 from hub.store import outbox as outbox_store
 from hub.understanding import catalogue_for, open_engine, use_service_names
+from hub.vault import NikVault
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class Hub:
         self.db = Database.open(settings.storage.url)
         self.coordinator: Coordinator = open_coordinator(settings.redis.url)
         self.keys = load_keys(settings.security)
+        self.vault = NikVault(self.keys.nik)
         self.limiter = RateLimiter.open(
             settings.ratelimit.rules(),
             settings.redis.url,
@@ -127,6 +129,7 @@ class Hub:
                 closures=frozenset(settings.care.closures),
             ),
             clock=clock,
+            vault=self.vault,
         )
         self.api_tokens = api.TokenStore(self.db, clock=utcnow)
         self.dispatcher = Dispatcher(
@@ -149,6 +152,7 @@ class Hub:
             renderer=self.renderer,
             channels=self.channels,
             metrics=self.metrics,
+            vault=self.vault,
             on_queued=self.dispatcher.notify,
             clock=clock,
         )

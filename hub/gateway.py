@@ -5,6 +5,12 @@ which is after the message is committed. Processing happens afterwards under a
 per-conversation lock and always takes the conversation's *oldest* pending
 message, so one citizen's messages are answered in order even when several
 tasks or processes race, and a restart picks up whatever was left pending.
+
+Personal data (hub.pii): a message is stored with its NIKs and phone numbers
+masked, in its text and its raw payload alike; the NIKs it held are kept beside it
+only encrypted (:class:`hub.vault.NikVault`) and reach the dialogs that way
+(``DialogContext.sealed_niks``), so a flow that needs one (a complaint's reporter)
+never sees, nor stores, it in clear. Replies are masked by the store as well.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub import addresses
+from hub import addresses, pii
 from hub.channels.base import Capabilities, Channel
 from hub.config import Settings
 from hub.coordination import Coordinator
@@ -40,6 +46,7 @@ from hub.render import Renderer
 from hub.store import Database, contacts, conversations, messages
 from hub.store import outbox as outbox_store
 from hub.store.records import ConversationRecord, InboundRecord
+from hub.vault import NikVault
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +81,12 @@ class Gateway:
         renderer: Renderer,
         channels: Mapping[str, Channel],
         metrics: Metrics,
+        vault: NikVault,
         on_queued: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """``clock`` tells the citizen's "today"; tests pass a fixed one."""
+        """``clock`` tells the citizen's "today"; tests pass a fixed one. ``vault``
+        encrypts the NIKs a message holds before anything of it is stored."""
         self.settings = settings
         self.db = db
         self.coordinator = coordinator
@@ -85,6 +94,7 @@ class Gateway:
         self.renderer = renderer
         self.channels = channels
         self.metrics = metrics
+        self.vault = vault
         self.on_queued = on_queued
         self.clock = clock
         self.nlu: NluEngine | None = None
@@ -131,7 +141,13 @@ class Gateway:
                     msg.received_at,
                     _threading(msg, capabilities),
                 )
-                message_id = await messages.insert_inbound(self.db, conn, conversation.id, msg)
+                message_id = await messages.insert_inbound(
+                    self.db,
+                    conn,
+                    conversation.id,
+                    msg,
+                    sealed_niks=[self.vault.encrypt(n) for n in pii.nik_values(msg.text)],
+                )
                 if msg.verified is not False:
                     await contacts.touch_identity(conn, msg.channel, address, msg.received_at)
                 if message_id is not None and msg.hold:
@@ -300,6 +316,7 @@ class Gateway:
             channel=conversation.channel,
             today=self.today(),
             now=self.clock(),
+            sealed_niks=record.sealed_niks,
         )
         outcome = await self.dialogs.respond(turn, state, conversation.locale, context)
         if outcome.replies and outcome.replies[0].template == "clarify":
@@ -331,7 +348,6 @@ class Gateway:
             ProcessingState.HANDLED,
             intent=understanding.intent.name,
             entities=_stored_understanding(understanding),
-            text=_without_niks(record.text, understanding),
         )
 
     async def queue_notice(
@@ -519,36 +535,15 @@ def _one_mail(
 
 
 def _stored_understanding(parse: Parse) -> dict[str, Any]:
-    """What is kept of the NLU's answer; a NIK is kept only masked (flows store their own)."""
+    """What is kept of the NLU's answer (the store masks any NIK or phone in it)."""
     return {
         "confidence": round(parse.intent.confidence, 4),
         "engine": parse.engine,
         "entities": [
-            {
-                "type": e.type,
-                "value": _mask_nik(e.value) if e.type == "nik" else e.value,
-                "start": e.start,
-                "end": e.end,
-            }
+            {"type": e.type, "value": e.value, "start": e.start, "end": e.end}
             for e in parse.entities
         ],
     }
-
-
-def _mask_nik(nik: str) -> str:
-    return "*" * (len(nik) - 4) + nik[-4:]
-
-
-def _without_niks(text: str, parse: Parse) -> str | None:
-    """The message text with every NIK masked, or None when it holds none."""
-    niks = [e for e in parse.entities if e.type == "nik"]
-    if not niks:
-        return None
-    for entity in sorted(niks, key=lambda e: e.start, reverse=True):
-        text = (
-            text[: entity.start] + _mask_nik(text[entity.start : entity.end]) + text[entity.end :]
-        )
-    return text
 
 
 def _numbered_choice(text: str, offered: Any) -> str | None:

@@ -7,9 +7,12 @@ logger or the caller: message, ``extra=`` fields and tracebacks alike.
 Masking format (stable, so grep and dashboards can rely on it):
 
 * phone numbers become ``[phone …890]`` — only the last 3 digits survive;
-* a 16-digit NIK becomes ``[nik …1234]`` — only the last 4 digits survive;
+* a NIK (16 digits, also grouped) becomes ``[nik …1234]`` — only the last 4 digits survive;
 * an email address becomes ``[email …@example.co.id]`` — only the domain survives;
 * a Telegram bot token (it sits in every Bot API URL) becomes ``[bot-token]``.
+
+NIKs and phone numbers are found by :mod:`hub.pii`, the detector every stored text
+goes through; only the masked form differs here, kept stable for grep.
 """
 
 from __future__ import annotations
@@ -22,25 +25,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-# Exactly 16 digits, not inside a longer digit run: the shape of an NIK.
-_NIK_RE = re.compile(r"(?<!\d)\d{16}(?!\d)")
-
-# Phone numbers, one alternative per written form, 8-15 digits in all. The national form must
-# open with three contiguous digits so that dates ("08-12-2026") and times do not match.
-_PHONE_RE = re.compile(
-    r"""
-    (?<!\d)
-    (?:
-        \+\d(?:[ .()\-]{0,2}\d){7,14}     # E.164, any country: +14155550123, +62 812-3456-7890
-      | 62[ \-]?8\d(?:[ \-]?\d){7,10}     # Indonesian mobile without "+": 6281234567890
-      | \(?0[2-9]\d(?:[ ()\-]{0,2}\d){6,10} # national: 081234567890, (0361) 222333
-    )
-    (?!\d)
-    """,
-    re.VERBOSE,
-)
-
-_DIGIT_RE = re.compile(r"\d")
+from hub import pii
 
 _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})")
 
@@ -61,27 +46,26 @@ _CORE_KEYS = frozenset({"ts", "level", "logger", "msg", "exc", "stack"})
 _NOISY_LOGGERS = ("aiohttp.access", "sqlalchemy.engine", "httpx", "httpcore")
 
 
-def _mask_phone(match: re.Match[str]) -> str:
-    digits = "".join(_DIGIT_RE.findall(match.group()))
+def _mask_phone(digits: str) -> str:
     return f"[phone …{digits[-3:]}]"
 
 
-def _mask_nik(match: re.Match[str]) -> str:
-    return f"[nik …{match.group()[-4:]}]"
+def _mask_nik(digits: str) -> str:
+    return f"[nik …{digits[-4:]}]"
 
 
 def mask_sensitive(text: str) -> str:
     """Return ``text`` with NIKs, phone numbers and email addresses masked.
 
-    Phones become ``[phone …890]`` (last 3 digits kept), any run of exactly 16
-    digits becomes ``[nik …1234]`` (last 4 kept) and an email address keeps only its
+    Phones become ``[phone …890]`` (last 3 digits kept), a NIK (16 digits, in one
+    piece or grouped) becomes ``[nik …1234]`` (last 4 kept) and an email address keeps only its
     domain, enough to tell two citizens apart in a log without being able to contact
     or identify them. Short numbers such as queue numbers, years, times, dates,
     ticket ids and rupiah amounts are left alone. Masking is idempotent.
     """
     text = _BOT_TOKEN_RE.sub("[bot-token]", text)
     text = _EMAIL_RE.sub(lambda m: f"[email …@{m.group(1)}]", text)
-    return _PHONE_RE.sub(_mask_phone, _NIK_RE.sub(_mask_nik, text))
+    return pii.mask(text, nik=_mask_nik, phone=_mask_phone)
 
 
 def _scrub(value: Any) -> Any:

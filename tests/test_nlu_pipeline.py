@@ -105,7 +105,7 @@ async def test_a_nik_is_not_kept_in_the_stored_message(
             )
         ).one()
     assert "5103012345670001" not in text
-    assert text == "nik sy ************0001 mau cek antrian"
+    assert text == "nik sy 5103••••••••0001 mau cek antrian"
     assert "5103012345670001" not in str(entities)
     await chat.close()
 

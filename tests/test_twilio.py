@@ -326,11 +326,12 @@ async def test_whatsapp_text_button_media_and_location(
         "longitude": 115.177,
         "name": "Puspem Badung, Jl. Raya Sempidi, Mengwi",
     }
-    # Unknown and unmapped fields are kept read-only in raw; mapped ones are not repeated.
-    assert text.raw["WaId"] == "6281234567890" and text.raw["MessageType"] == "text"
-    assert text.raw["To"] == "whatsapp:" + WHATSAPP_FROM
+    # Unknown and unmapped fields are kept read-only in raw, phone numbers masked (hub.pii);
+    # mapped ones are not repeated.
+    assert text.raw["WaId"] == "•••• 7890" and text.raw["MessageType"] == "text"
+    assert text.raw["To"] == "whatsapp:•••• " + WHATSAPP_FROM[-4:]
     assert "Body" not in text.raw and "MediaUrl0" not in media.raw
-    assert button.raw["OriginalRepliedMessageSender"] == "whatsapp:" + WHATSAPP_FROM
+    assert button.raw["OriginalRepliedMessageSender"] == "whatsapp:•••• " + WHATSAPP_FROM[-4:]
     [contact] = await fetch(client, sa.select(contacts))
     assert contact.display_name == "Made Wirawan"
 

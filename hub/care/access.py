@@ -102,6 +102,12 @@ def conversation_access(actor: Actor, discretion: Discretion) -> ConversationAcc
     )
 
 
+def may_reveal_nik(actor: Actor) -> bool:
+    """Who may see a reporter's NIK in full (an audited action): supervisors and admins.
+    Officers see it masked; an anonymous ticket's by nobody."""
+    return actor.role in (ActorRole.SUPERVISOR, ActorRole.ADMIN)
+
+
 def may_move(
     actor: Actor, agency: str | None, confidential: bool, current: str, target: str
 ) -> bool:

@@ -4,11 +4,16 @@ Dialogs, the console, the REST API and the scheduler call :class:`CareService`.
 Every change is one transaction holding the ticket's new state, its history
 event and (through the :class:`TicketNotifier` the app plugs in) the message that
 tells the citizen, so a citizen is told exactly what happened, once.
+
+A reporter's NIK is kept in its own field, encrypted with the hub's
+:class:`~hub.vault.NikVault` (never for an anonymous ticket); every text of a
+ticket is stored masked (hub.store.tickets).
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,16 +21,28 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.care.access import SYSTEM, Actor, ActorRole, can_see, may_move
+from hub.care.access import (
+    SYSTEM,
+    Actor,
+    ActorRole,
+    can_read_content,
+    can_see,
+    may_move,
+    may_reveal_nik,
+)
 from hub.care.sla import WorkingDays
 from hub.care.status import IllegalTransition, TicketStatus, check_transition
 from hub.care.ticket_ids import TicketId, find_ticket_ids, ticket_day
 from hub.catalogue import Catalogue
 from hub.config import CareConfig
 from hub.model import utcnow
+from hub.pii import mask_nik
 from hub.store import tickets as store
 from hub.store.database import Database
 from hub.store.tickets import AttachmentRecord, EventRecord, TicketRecord
+from hub.vault import NikVault, SealedNikError
+
+log = logging.getLogger(__name__)
 
 Ticket = TicketRecord
 """A ticket as the domain hands it out."""
@@ -104,8 +121,11 @@ class CareService:
         working_days: WorkingDays,
         clock: Callable[[], datetime] = utcnow,
         notifier: TicketNotifier | None = None,
+        vault: NikVault | None = None,
     ) -> None:
+        """Without ``vault`` (unit tests) no reporter's NIK can be kept or shown."""
         self.db = db
+        self.vault = vault
         self.catalogue = catalogue
         self.config = config
         self.working_days = working_days
@@ -130,10 +150,19 @@ class CareService:
         anonymous: bool = False,
         confidential: bool = False,
         attachments: Sequence[dict[str, Any]] = (),
+        reporter_nik: str | None = None,
     ) -> Ticket:
-        """A new ticket in ``received``, with its deadline to be verified."""
+        """A new ticket in ``received``, with its deadline to be verified.
+
+        ``reporter_nik`` (the NIK in clear, any spelling) is stored encrypted; an
+        anonymous ticket keeps none. ValueError when it is no NIK."""
         if not description.strip():
             raise ValueError("a ticket needs a description")
+        sealed_nik = None
+        if reporter_nik and not anonymous:
+            if self.vault is None:
+                raise ValueError("no NIK vault: a reporter's NIK cannot be kept")
+            sealed_nik = self.vault.encrypt(reporter_nik)
         service = self.catalogue.get(service_id) if service_id else None
         if service is not None:
             agency = agency or service.agency
@@ -158,6 +187,7 @@ class CareService:
                 contact_id=contact_id,
                 conversation_id=conversation_id,
                 channel=channel,
+                reporter_nik=sealed_nik,
                 created_at=now,
                 updated_at=now,
                 sla_due_at=self.working_days.deadline(now, self.config.verify_within_days),
@@ -232,6 +262,28 @@ class CareService:
         if detail is None or not can_see(viewer, detail.ticket.agency):
             raise TicketNotFound(ticket_id)
         return detail
+
+    def reporter_nik(self, viewer: Actor, ticket: Ticket, *, full: bool = False) -> str | None:
+        """The reporter's NIK as ``viewer`` may see it: masked (``5103••••••••0001``) for
+        whoever may see the reporter, in full only when ``full`` and the viewer may reveal
+        it (NotAllowed otherwise; the caller audits). None when there is none to show:
+        an anonymous ticket, a confidential one the viewer may not read, or no NIK kept."""
+        if full and not may_reveal_nik(viewer):
+            raise NotAllowed("only supervisors and admins may see a NIK in full")
+        if (
+            ticket.anonymous
+            or not ticket.reporter_nik
+            or self.vault is None
+            or not can_see(viewer, ticket.agency)
+            or not can_read_content(viewer, ticket.confidential)
+        ):
+            return None
+        try:
+            nik = self.vault.decrypt(ticket.reporter_nik)
+        except SealedNikError:
+            log.warning("a reporter's NIK cannot be decrypted: is a key missing from nik_keys?")
+            return None
+        return nik if full else mask_nik(nik)
 
     # --- changes ----------------------------------------------------------------------------
 

@@ -64,6 +64,8 @@ class Reporter:
     channel: str
     address: str
     """Masked."""
+    nik: str = ""
+    """The NIK the reporter gave, masked (``5103••••••••0001``); empty when none was kept."""
 
 
 async def reporter(conn: AsyncConnection, ticket: TicketRecord) -> Reporter | None:

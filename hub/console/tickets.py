@@ -7,18 +7,23 @@ for a move their role may not make, 409 for one the procedure does not allow.
 Every action is audited, refused ones too, and so is opening a confidential or
 anonymous ticket (``ticket_read``, or ``ticket_read_refused`` when the officer was
 shown the page without its content).
+
+A reporter's NIK is shown masked to whoever may see the reporter (never on an
+anonymous ticket); supervisors and admins may reveal it in full with a POST that
+is audited (``ticket_nik_revealed``); an officer's attempt is refused (403) and
+audited too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from hub.care.access import can_know_reporter, can_read_content
+from hub.care.access import can_know_reporter, can_read_content, may_reveal_nik
 from hub.care.service import CareService, NotAllowed, TicketKind, TicketNotFound
 from hub.care.status import IllegalTransition, TicketStatus
 from hub.catalogue import Catalogue
@@ -181,6 +186,7 @@ async def ticket_page(
     error: str = "",
     note: str = "",
     note_for: str = "status",
+    revealed_nik: str = "",
 ) -> web.Response:
     """The ticket as the officer may see it, with the actions they may take.
 
@@ -201,6 +207,8 @@ async def ticket_page(
         who = None
         if can_know_reporter(actor, ticket.confidential, ticket.anonymous):
             who = await reporter(conn, ticket)
+    if who is not None:
+        who = replace(who, nik=_care(request).reporter_nik(actor, ticket) or "")
     names = {r.id: r.display_name or r.username for r in records}
     assignees = [
         (r.id, names[r.id])
@@ -226,6 +234,8 @@ async def ticket_page(
         error=ERRORS.get(error, ""),
         note_text=note,
         note_for=note_for,
+        may_reveal_nik=may_reveal_nik(actor),
+        revealed_nik=revealed_nik,
     )
 
 
@@ -356,9 +366,36 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     return _done(noted.ticket_id, "note")
 
 
+async def reveal_nik(request: web.Request) -> web.StreamResponse:
+    """The ticket page with the reporter's NIK in full, for this answer only.
+
+    Who may: supervisors and admins, on a ticket they may see whose reporter is not
+    anonymous and gave a NIK. Every reveal is audited (``ticket_nik_revealed``);
+    an officer gets 403 (audited as refused), a ticket with no NIK to show 404.
+    """
+    actor = care_actor(current_officer(request))
+    care = _care(request)
+    try:
+        ticket = (await care.visible(actor, _ticket_id(request))).ticket
+    except TicketNotFound:
+        raise web.HTTPNotFound() from None
+    try:
+        nik = care.reporter_nik(actor, ticket, full=True)
+    except NotAllowed:
+        await _refused(request, "ticket_nik_revealed", ticket.ticket_id, reason="role")
+        raise web.HTTPForbidden(reason="only supervisors and admins may see a NIK") from None
+    if nik is None:
+        raise web.HTTPNotFound(reason="no NIK to show")
+    await audit(request, "ticket_nik_revealed", "ticket", ticket.ticket_id)
+    response = await ticket_page(request, revealed_nik=nik)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get(PREFIX, ticket_list)
     app.router.add_get(PREFIX + "/{ticket_id}", ticket_detail)
     app.router.add_post(PREFIX + "/{ticket_id}/status", change_status)
     app.router.add_post(PREFIX + "/{ticket_id}/assign", assign)
     app.router.add_post(PREFIX + "/{ticket_id}/note", add_note)
+    app.router.add_post(PREFIX + "/{ticket_id}/nik", reveal_nik)

@@ -19,7 +19,10 @@ understood twice in a row. Outside office hours the citizen is told when an
 officer will answer.
 
 State lives under ``care`` (the flow) and ``care_rating`` (a resolved ticket
-waiting for its 1-5 rating) as plain JSON. Free-text answers are read with small
+waiting for its 1-5 rating) as plain JSON. A NIK the citizen writes while filing is
+the reporter's: the flow keeps it as the gateway hands it over, encrypted
+(``DialogContext.sealed_niks``), and the ticket stores it encrypted; the texts have
+it masked. Free-text answers are read with small
 word lists rather than the NLU: "sudah", "lewati" and "anonim" are not intents.
 """
 
@@ -62,6 +65,7 @@ from hub.dialogs.info import short_name
 from hub.dialogs.views import day_view, hhmm
 from hub.model import Choice, Reply
 from hub.nlu.base import Parse
+from hub.vault import SealedNikError
 
 __all__ = [
     "CARE_INTENTS",
@@ -97,6 +101,16 @@ MISSES_BEFORE_HANDOFF = 2
 OPEN_STATUSES = frozenset(
     s.value for s in TicketStatus if s not in (TicketStatus.CLOSED, TicketStatus.REJECTED)
 )
+
+
+NIK_KEY = "reporter_nik"
+"""Flow key of the reporter's NIK: ciphertext only, never the NIK itself."""
+
+
+def _keep_nik(flow: dict[str, Any], context: DialogContext) -> None:
+    """A NIK written during the flow is the reporter's; the latest one wins (a correction)."""
+    if context.sealed_niks:
+        flow[NIK_KEY] = context.sealed_niks[-1]
 
 
 def _payload(intent: str, **values: str) -> str:
@@ -229,6 +243,7 @@ class CareFlow:
             "misses": 0,
         }
         self._keep_files(flow, message)
+        _keep_nik(flow, context)
         service = self._service_in(message)
         if service is not None:
             flow["service"] = service
@@ -258,6 +273,7 @@ class CareFlow:
             del state[STATE]
             return [self.handoff("asked", context)]
         received = self._keep_files(flow, message)
+        _keep_nik(flow, context)
         if message.text and is_angry(message.text):
             flow["angry"] = True
         if received and not message.text and stage != "attachments":
@@ -559,6 +575,7 @@ class CareFlow:
             anonymous=privacy == "anonymous",
             confidential=privacy == "confidential",
             attachments=list(flow["attachments"]),
+            reporter_nik=None if privacy == "anonymous" else self._reporter_nik(flow),
         )
         del state[STATE]
         view = ticket_view(ticket, self.catalogue, locale, self.care.working_days.timezone)
@@ -573,6 +590,17 @@ class CareFlow:
             return [Reply("care_filed", filed), self.handoff(reason, context, ticket.ticket_id)]
         status = Choice("@intent.check_complaint_status", "/check_complaint_status")
         return [Reply("care_filed", filed, choices=(status,))]
+
+    def _reporter_nik(self, flow: dict[str, Any]) -> str | None:
+        """The NIK kept during the flow, opened only to hand it to the ticket's own field."""
+        sealed = flow.get(NIK_KEY)
+        vault = self.care.vault
+        if not isinstance(sealed, str) or vault is None:
+            return None
+        try:
+            return vault.decrypt(sealed)
+        except SealedNikError:
+            return None
 
     async def _repeated(self, ticket: Ticket) -> bool:
         """Whether the citizen already has an open complaint about the same thing."""

@@ -7,8 +7,8 @@ numbers. It is on the path of every message, so all the work that can be done on
 costs a few tens of microseconds.
 
 The catalogue comes in as a plain mapping (service id -> names and synonyms): the
-design lets ``hub.nlu`` import only ``hub.model``, so it never reads services.yaml
-itself.
+design lets ``hub.nlu`` import only ``hub.model`` (and the leaf ``hub.pii``, the one
+NIK and phone detector), so it never reads services.yaml itself.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from types import MappingProxyType
 import phonenumbers
 from rapidfuzz import fuzz, process
 
+from hub import pii
 from hub.nlu import dates
 from hub.nlu.base import Entity
 
@@ -72,7 +73,6 @@ _TICKET = re.compile(
 _BOOKING = re.compile(
     r"(?<![^\W_])B(?P<sep>\s?-\s?|\s)?(?P<code>[A-HJ-NP-Z2-9]{6})(?![^\W_])", re.IGNORECASE
 )
-_NIK = re.compile(r"(?<![\d+])\d{16}(?!\d)")
 _MANY_DIGITS = re.compile(r"\d(?:[\s().-]{0,3}\d){7}")
 _DATE_LIKE = re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}$")
 
@@ -171,8 +171,8 @@ class EntityExtractor:
             if "-" not in (match.group("sep") or "") and not any(c.isdigit() for c in code):
                 continue  # "bersama" is a word, not "B-ERSAMA": undashed codes need a digit
             yield Entity("booking_code", f"B-{code}", match.group(0), match.start(), match.end())
-        for match in _NIK.finditer(text):
-            yield Entity("nik", match.group(0), match.group(0), match.start(), match.end())
+        for nik in pii.find_niks(text):  # also "5103 0112 3456 0001": the value is the digits
+            yield Entity("nik", nik.digits, text[nik.start : nik.end], nik.start, nik.end)
 
     def _phones(self, text: str) -> Iterator[Entity]:
         if not _MANY_DIGITS.search(text):

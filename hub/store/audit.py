@@ -1,14 +1,12 @@
 """The audit log: who did what to which thing, and when; rows are only ever added.
 
-The detail is for context (a status change, a reason), not for citizens' data: any
-run of digits long enough to be a phone number or a NIK (10 or more, a leading ``+``
-included, or an Indonesian mobile number written with separators) is masked before
-it is stored, whatever the caller passed.
+The detail is for context (a status change, a reason), not for citizens' data: every
+NIK and phone number (found by :mod:`hub.pii`, written any way it recognises) is
+masked before it is stored, whatever the caller passed.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,13 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub import pii
 from hub.store.tables import audit_events
-
-MASK = "[disamarkan]"
-_PERSONAL_NUMBER = re.compile(
-    r"\+?\d{10,}"  # a NIK (16 digits) or a phone number written in one piece
-    r"|(?:\+?62|\b0)8\d{1,3}(?:[\s.-]\d{2,5}){1,3}"  # 0812-3456-7890, +62 812 3456 7890
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +31,8 @@ class AuditEventRecord:
 
 
 def scrub(value: Any) -> Any:
-    """``value`` with every phone- or NIK-like number masked, at any depth."""
-    if isinstance(value, str):
-        return _PERSONAL_NUMBER.sub(MASK, value)
-    if isinstance(value, Mapping):
-        return {str(k): scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**9:
-        return MASK
-    return value
+    """``value`` with every phone number and NIK masked, at any depth."""
+    return pii.mask_json(value)
 
 
 async def record(

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub import pii
 from hub.model import ConversationStatus, utcnow
 from hub.store.records import ConversationRecord
 from hub.store.tables import conversations, messages
@@ -123,7 +124,7 @@ async def open_for_inbound(
     if threading is not None:
         thread_values["thread"] = _joined_thread(threading.refers_to, threading.message_id)
         if threading.subject:
-            thread_values["subject"] = threading.subject[:500]
+            thread_values["subject"] = pii.mask(threading.subject)[:500]
     if row is None:
         new_id = await conn.scalar(
             sa.insert(conversations)
@@ -181,7 +182,12 @@ async def save_dialog(
     locale: str,
     status: ConversationStatus | None = None,
 ) -> None:
-    values: dict[str, Any] = {"state": state, "locale": locale, "updated_at": utcnow()}
+    """Store the dialog state, masked (hub.pii): a flow keeps a NIK only as ciphertext."""
+    values: dict[str, Any] = {
+        "state": pii.mask_json(state),
+        "locale": locale,
+        "updated_at": utcnow(),
+    }
     if status is not None:
         values["status"] = status.value
         if status is ConversationStatus.CLOSED:

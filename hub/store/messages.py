@@ -1,14 +1,22 @@
-"""Messages in both directions; inbound ones double as the pipeline's work queue."""
+"""Messages in both directions; inbound ones double as the pipeline's work queue.
+
+Every text is masked (:mod:`hub.pii`) before it is written: a citizen's words, the
+provider's raw payload (every string in it), the bot's and officers' replies,
+captions and errors. A NIK a flow needs travels apart, encrypted: the gateway
+passes it as ``sealed_niks``, kept with the pending message until it is handled.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub import pii
 from hub.model import (
     DeliveryStatus,
     DeliveryUpdate,
@@ -22,6 +30,8 @@ from hub.store.records import InboundRecord
 from hub.store.tables import messages
 
 MAX_RAW_BYTES = 64 * 1024
+SEALED_NIKS = "sealed_niks"
+"""``entities`` key of a pending message: the NIKs it held, as ciphertext."""
 
 
 def _raw(msg: InboundMessage) -> dict[str, Any] | None:
@@ -31,15 +41,33 @@ def _raw(msg: InboundMessage) -> dict[str, Any] | None:
     try:
         if len(json.dumps(raw, default=str)) > MAX_RAW_BYTES:
             return {"truncated": True}
-        return json.loads(json.dumps(raw, default=str))  # type: ignore[no-any-return]
+        return pii.mask_json(json.loads(json.dumps(raw, default=str)))  # type: ignore[no-any-return]
     except (TypeError, ValueError):
         return {"unserialisable": True}
 
 
+def masked_attachments(attachments: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Attachments with their words (caption, file name) masked; the URL stays usable."""
+    return [
+        {
+            **a,
+            **{k: pii.mask(str(a[k])) for k in ("caption", "filename") if a.get(k)},
+        }
+        for a in attachments
+    ]
+
+
 async def insert_inbound(
-    db: Database, conn: AsyncConnection, conversation_id: int, msg: InboundMessage
+    db: Database,
+    conn: AsyncConnection,
+    conversation_id: int,
+    msg: InboundMessage,
+    sealed_niks: Sequence[str] = (),
 ) -> int | None:
-    """Persist an inbound message; ``None`` when its dedupe key is already stored."""
+    """Persist an inbound message, masked; ``None`` when its dedupe key is already stored.
+
+    ``sealed_niks`` are the NIKs the text held, encrypted by the caller: the only form
+    in which they reach the dialogs (``InboundRecord.sealed_niks``)."""
     now = utcnow()
     new_id = await conn.scalar(
         db.insert(messages)
@@ -49,8 +77,8 @@ async def insert_inbound(
             channel=msg.channel,
             provider_message_id=msg.provider_message_id,
             author="citizen",
-            text=msg.text,
-            attachments=[a.to_dict() for a in msg.attachments],
+            text=pii.mask(msg.text),
+            attachments=masked_attachments([a.to_dict() for a in msg.attachments]),
             choice_payload=msg.choice_payload,
             location=(
                 {
@@ -62,6 +90,7 @@ async def insert_inbound(
                 else None
             ),
             raw=_raw(msg),
+            entities={SEALED_NIKS: list(sealed_niks)} if sealed_niks else None,
             processing=ProcessingState.PENDING.value,
             created_at=msg.received_at,
             updated_at=now,
@@ -87,6 +116,8 @@ async def is_stored(conn: AsyncConnection, channel: str, provider_message_id: st
 
 
 def _inbound(row: sa.Row[Any]) -> InboundRecord:
+    entities = row.entities if isinstance(row.entities, dict) else {}
+    sealed = entities.get(SEALED_NIKS) if row.processing == ProcessingState.PENDING.value else None
     return InboundRecord(
         id=int(row.id),
         conversation_id=int(row.conversation_id),
@@ -96,6 +127,7 @@ def _inbound(row: sa.Row[Any]) -> InboundRecord:
         choice_payload=row.choice_payload,
         attachments=list(row.attachments or []),
         created_at=row.created_at,
+        sealed_niks=tuple(str(s) for s in sealed) if isinstance(sealed, list) else (),
     )
 
 
@@ -137,16 +169,17 @@ async def mark_processed(
     error: str | None = None,
     text: str | None = None,
 ) -> None:
-    """Record the outcome; ``text`` replaces the stored text (to mask what a flow kept)."""
+    """Record the outcome; ``text`` replaces the stored text. ``entities`` replaces the
+    NIKs kept (encrypted) with the pending message: they are needed no longer."""
     values: dict[str, Any] = {
         "processing": state.value,
         "intent": intent,
-        "entities": entities,
-        "processing_error": error,
+        "entities": pii.mask_json(entities),
+        "processing_error": None if error is None else pii.mask(error),
         "updated_at": utcnow(),
     }
     if text is not None:
-        values["text"] = text
+        values["text"] = pii.mask(text)
     await conn.execute(sa.update(messages).where(messages.c.id == message_id).values(**values))
 
 
@@ -168,8 +201,8 @@ async def insert_outbound(
             direction=Direction.OUTBOUND.value,
             channel=channel,
             author=author,
-            text=text,
-            attachments=attachments,
+            text=pii.mask(text),
+            attachments=masked_attachments(attachments),
             delivery_status=DeliveryStatus.QUEUED.value,
             reply_to_id=reply_to_id,
             created_at=now,
@@ -195,7 +228,7 @@ async def set_delivery(
     if segments is not None:
         values["segments"] = segments
     if error is not None:
-        values["delivery_error"] = error
+        values["delivery_error"] = pii.mask(error)
     await conn.execute(sa.update(messages).where(messages.c.id == message_id).values(**values))
 
 
@@ -236,6 +269,6 @@ async def apply_delivery_update(conn: AsyncConnection, update: DeliveryUpdate) -
         error = " ".join(p for p in (update.error_code, update.error_message) if p) or "failed"
     values: dict[str, Any] = {"delivery_status": update.status.value, "updated_at": utcnow()}
     if error is not None:
-        values["delivery_error"] = error[:500]
+        values["delivery_error"] = pii.mask(error)[:500]
     await conn.execute(sa.update(messages).where(messages.c.id == row.id).values(**values))
     return True

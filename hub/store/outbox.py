@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub import pii
 from hub.model import utcnow
 from hub.store.database import Database
 from hub.store.records import OutboxRecord
@@ -21,6 +22,23 @@ from hub.store.tables import outbox
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 UNSENT = (PENDING, SENDING)
+
+
+MASKED_KEYS = ("text", "subject", "template_variables")
+"""What of a payload is words (masked, hub.pii); the recipient and ids must stay usable."""
+
+
+def masked_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as stored and sent: NIKs and phone numbers in its words masked."""
+    masked = {k: pii.mask_json(v) if k in MASKED_KEYS else v for k, v in payload.items()}
+    if isinstance(payload.get("attachments"), list):
+        masked["attachments"] = [
+            {**a, **{k: pii.mask(str(a[k])) for k in ("caption", "filename") if a.get(k)}}
+            if isinstance(a, dict)
+            else a
+            for a in payload["attachments"]
+        ]
+    return masked
 
 
 async def enqueue(
@@ -31,6 +49,7 @@ async def enqueue(
     channel: str,
     payload: dict[str, Any],
 ) -> int:
+    """Queue one message to send; its words are masked (hub.pii) like every stored text."""
     now = utcnow()
     new_id = await conn.scalar(
         sa.insert(outbox)
@@ -38,7 +57,7 @@ async def enqueue(
             message_id=message_id,
             conversation_id=conversation_id,
             channel=channel,
-            payload=payload,
+            payload=masked_payload(payload),
             status=PENDING,
             attempts=0,
             next_attempt_at=now,

@@ -36,6 +36,8 @@ class InboundRecord:
     choice_payload: str | None
     attachments: list[dict[str, Any]]
     created_at: datetime
+    sealed_niks: tuple[str, ...] = ()
+    """NIKs the text held, encrypted (hub.vault): the text itself is stored masked."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,9 @@
 """CARE tickets, their history and attachments.
 
+Free texts (description, incident, notes, rating comment, captions) are masked
+(:mod:`hub.pii`) before they are written, whoever calls; the reporter's NIK has its
+own field, ``reporter_nik``, which holds ciphertext only (:mod:`hub.vault`).
+
 Status changes are conditional UPDATEs (``WHERE status = <the status read>``), so
 two officers moving one ticket at once cannot both succeed; the day's ticket numbers
 come from one upsert, like the queue numbers, so they are never given twice.
@@ -15,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub import pii
 from hub.store.counters import next_in_sequence
 from hub.store.database import Database
 from hub.store.tables import ticket_attachments, ticket_counters, ticket_events, tickets
@@ -48,6 +53,19 @@ class TicketRecord:
     rating_comment: str | None
     rated_at: datetime | None
     needs_supervisor: bool
+    reporter_nik: str | None = None
+    """The reporter's NIK as ciphertext (hub.vault), never in clear; None when not given."""
+
+
+FREE_TEXT = ("category", "description", "incident_when", "incident_where", "rating_comment")
+"""The columns a citizen or officer writes in their own words: masked before storing."""
+
+
+def _masked(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: pii.mask(value) if key in FREE_TEXT and isinstance(value, str) else value
+        for key, value in values.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +115,7 @@ def _record(row: Any) -> TicketRecord:
         rating_comment=row.rating_comment,
         rated_at=row.rated_at,
         needs_supervisor=bool(row.needs_supervisor),
+        reporter_nik=row.reporter_nik,
     )
 
 
@@ -106,7 +125,9 @@ async def next_number(db: Database, conn: AsyncConnection, day: date) -> int:
 
 
 async def insert(conn: AsyncConnection, **values: Any) -> TicketRecord:
-    row = (await conn.execute(sa.insert(tickets).values(**values).returning(tickets))).one()
+    row = (
+        await conn.execute(sa.insert(tickets).values(**_masked(values)).returning(tickets))
+    ).one()
     return _record(row)
 
 
@@ -129,7 +150,7 @@ async def add_event(
             kind=kind,
             from_status=from_status,
             to_status=to_status,
-            note=note,
+            note=pii.mask(note),
         )
     )
 
@@ -146,8 +167,8 @@ async def add_attachments(
                 "ticket_pk": ticket_pk,
                 "content_type": str(a.get("content_type") or "application/octet-stream")[:100],
                 "url": str(a.get("url", ""))[:1000],
-                "filename": str(a.get("filename", ""))[:255],
-                "caption": str(a.get("caption", ""))[:1000],
+                "filename": pii.mask(str(a.get("filename", "")))[:255],
+                "caption": pii.mask(str(a.get("caption", "")))[:1000],
                 "size": a.get("size"),
                 "created_at": at,
             }
@@ -255,7 +276,7 @@ async def update_if(
     result = await conn.execute(
         sa.update(tickets)
         .where(tickets.c.id == pk, tickets.c.status == expected_status)
-        .values(**values)
+        .values(**_masked(values))
     )
     return bool(result.rowcount == 1)
 
