@@ -30,6 +30,7 @@ from hub.config import Settings
 from hub.store import Database, migrate, stats
 from hub.store.retention import PurgeReport, Retention
 from hub.store.tables import (
+    bookings,
     contacts,
     conversations,
     messages,
@@ -40,6 +41,7 @@ from hub.store.tables import (
 )
 from hub.store.tickets import rating_summary
 from tests.clock import Clock
+from tests.seeds import messages_at
 from tests.test_console_inbox import Desk, add_officer
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
@@ -72,7 +74,11 @@ class Seeded:
     recent: int
     """Closed 5 days ago: kept."""
     still_open: int
-    """Never closed, first message 100 days ago: kept."""
+    """With an officer, never closed, first message 100 days ago: kept."""
+    idle: int
+    """Left with the bot, silent for 100 days: closed and purged."""
+    chatting: int
+    """With the bot since 100 days ago, a message 2 days ago: kept."""
     open_ticket: int
     """Closed 100 days ago, its ticket still in progress: kept."""
     ticket_closed_lately: int
@@ -89,6 +95,7 @@ async def add_conversation(
     created: datetime,
     closed: datetime | None,
     ticket: tuple[str, datetime | None] | None = None,
+    status: str = "bot",
 ) -> tuple[int, list[Path]]:
     """A citizen's mail conversation with a reply, optionally a ticket: (id, its files)."""
     contact = await conn.scalar(
@@ -101,7 +108,7 @@ async def add_conversation(
             sa.insert(conversations)
             .values(
                 contact_id=contact,
-                status="closed" if closed else "bot",
+                status="closed" if closed else status,
                 channel="email",
                 address=f"{tag}@warga.example",
                 locale="id",
@@ -116,7 +123,7 @@ async def add_conversation(
         )
     )
     mail_url = files.save(f"<{tag}@warga.example>", 0, "ktp.jpg", "image/jpeg", b"J" * 1000)
-    ticket_url = files.save(f"<{tag}@warga.example>", 1, "bukti.pdf", "application/pdf", b"P" * 500)
+    saved = [files.local_path(mail_url)]
     inbound = await conn.scalar(
         sa.insert(messages)
         .values(
@@ -172,6 +179,10 @@ async def add_conversation(
         )
     )
     if ticket is not None:
+        ticket_url = files.save(
+            f"<{tag}@warga.example>", 1, "bukti.pdf", "application/pdf", b"P" * 500
+        )
+        saved.append(files.local_path(ticket_url))
         status, ticket_closed = ticket
         pk = await conn.scalar(
             sa.insert(tickets)
@@ -223,7 +234,7 @@ async def add_conversation(
                 created_at=created,
             )
         )
-    return conversation, [files.local_path(mail_url), files.local_path(ticket_url)]  # type: ignore[list-item]
+    return conversation, [path for path in saved if path is not None]
 
 
 async def seed(db: Database, files: MailFiles, now: datetime = NOW) -> Seeded:
@@ -243,9 +254,22 @@ async def seed(db: Database, files: MailFiles, now: datetime = NOW) -> Seeded:
         )
         kept += paths
         still_open, paths = await add_conversation(
-            conn, files, "open", created=long_ago, closed=None
+            conn, files, "open", created=long_ago, closed=None, status="officer"
         )
         kept += paths
+        idle, idle_files = await add_conversation(
+            conn, files, "idle", created=long_ago, closed=None
+        )
+        chatting, paths = await add_conversation(
+            conn, files, "chatting", created=long_ago, closed=None
+        )
+        kept += paths
+        await messages_at(conn, chatting, [(now - timedelta(days=2), "email")], prefix="chat")
+        await conn.execute(
+            sa.update(conversations)
+            .where(conversations.c.id == chatting)
+            .values(updated_at=now - timedelta(days=2))
+        )
         open_ticket, paths = await add_conversation(
             conn,
             files,
@@ -264,7 +288,9 @@ async def seed(db: Database, files: MailFiles, now: datetime = NOW) -> Seeded:
             ticket=("closed", now - timedelta(days=3)),
         )
         kept += paths
-    return Seeded(old, recent, still_open, open_ticket, lately, old_files, kept)
+    return Seeded(
+        old, recent, still_open, idle, chatting, open_ticket, lately, old_files + idle_files, kept
+    )
 
 
 async def figures(db: Database) -> dict[str, Any]:
@@ -310,12 +336,12 @@ async def figures(db: Database) -> dict[str, Any]:
             ),
             "conversations": list(
                 await conn.execute(
+                    # Their status is not counted (an idle one is closed by the purge).
                     sa.select(
                         conversations.c.id,
-                        conversations.c.status,
+                        conversations.c.contact_id,
                         conversations.c.channel,
                         conversations.c.created_at,
-                        conversations.c.closed_at,
                     ).order_by(conversations.c.id)
                 )
             ),
@@ -361,6 +387,8 @@ async def content(db: Database, conversation_id: int) -> dict[str, Any]:
         )
     return {
         "purged_at": conversation.purged_at,
+        "status": conversation.status,
+        "closed_at": conversation.closed_at,
         "state": conversation.state,
         "subject": conversation.subject,
         "thread": conversation.thread,
@@ -381,7 +409,7 @@ def assert_untouched(found: dict[str, Any]) -> None:
     assert found["purged_at"] is None
     assert found["state"] == {"flow": "care", "slots": {"nik": NIK}}
     assert found["subject"] is not None and found["thread"]
-    assert all(NIK in text for text in found["texts"])
+    assert all(NIK in text for text in found["texts"][:2])
     assert found["raw"][0] is not None and len(found["attachments"][0]) == 2
     assert found["locations"][0] is not None and found["entities"][0] == {"nik": NIK}
     assert all(found["payloads"])
@@ -400,12 +428,12 @@ async def test_an_old_closed_conversation_loses_its_content_and_keeps_its_figure
     report = await Retention(db, files.local_path, clock=lambda: NOW).purge(RETENTION)
 
     assert report == PurgeReport(
-        conversations=1,
-        messages=2,
-        attachments=3,  # two on the citizen's mail, one on the ticket
-        files=2,
-        file_bytes=1500,
-        outbox=1,
+        conversations=2,  # the closed one and the idle one
+        messages=4,
+        attachments=5,  # two on each citizen's mail, one on the ticket
+        files=3,
+        file_bytes=2500,
+        outbox=2,
         tickets=1,
     )
     gone = await content(db, seeded.old)
@@ -420,6 +448,10 @@ async def test_an_old_closed_conversation_loses_its_content_and_keeps_its_figure
     assert gone["ticket_files"] == []
     assert not any(p.exists() for p in seeded.old_files)
     assert not seeded.old_files[0].parent.exists()  # the file's folder went with it
+    idle = await content(db, seeded.idle)
+    assert idle["purged_at"] == NOW and idle["texts"] == ["", ""] and idle["state"] == {}
+    # ...and closed, so the citizen's next message starts a new conversation.
+    assert idle["status"] == "closed" and idle["closed_at"] == NOW
     # What the dashboard and the reports count is the same, down to each row's facts.
     assert await figures(db) == before
 
@@ -429,8 +461,8 @@ async def test_recent_open_and_evidence_conversations_are_untouched(
 ) -> None:
     seeded = await seed(db, files)
     report = await Retention(db, files.local_path, clock=lambda: NOW).purge(RETENTION)
-    assert report.conversations == 1
-    for kept in (seeded.recent, seeded.still_open, seeded.open_ticket):
+    assert report.conversations == 2
+    for kept in (seeded.recent, seeded.still_open, seeded.chatting, seeded.open_ticket):
         assert_untouched(await content(db, kept))
     # An open complaint keeps its description and its evidence, whatever its age.
     evidence = await content(db, seeded.open_ticket)
@@ -463,7 +495,7 @@ async def test_a_purged_conversation_is_not_purged_again(db: Database, files: Ma
     assert (await content(db, seeded.old))["purged_at"] == NOW
 
 
-async def test_a_conversation_with_a_reply_still_to_send_waits(
+async def test_a_reply_still_to_send_or_a_booking_ahead_makes_a_conversation_wait(
     db: Database, files: MailFiles
 ) -> None:
     seeded = await seed(db, files)
@@ -471,9 +503,46 @@ async def test_a_conversation_with_a_reply_still_to_send_waits(
         await conn.execute(
             sa.update(outbox).where(outbox.c.conversation_id == seeded.old).values(status="pending")
         )
+        contact = await conn.scalar(
+            sa.select(conversations.c.contact_id).where(conversations.c.id == seeded.idle)
+        )
+        # Booked long ago for a visit still ahead: its reminders come into the conversation.
+        await conn.execute(
+            sa.insert(bookings).values(
+                code="B-RETAIN1",
+                contact_id=contact,
+                conversation_id=seeded.idle,
+                service_id="ktp_el_baru",
+                day=(NOW + timedelta(days=2)).date(),
+                session="pagi",
+                queue_number=1,
+                queue_label="A-001",
+                counter="Loket 1",
+                status="booked",
+                channel="email",
+                created_at=NOW - timedelta(days=100),
+                updated_at=NOW - timedelta(days=100),
+            )
+        )
     retention = Retention(db, files.local_path, clock=lambda: NOW)
     assert (await retention.purge(RETENTION)).conversations == 0
     assert_untouched(await content(db, seeded.old))
+    assert_untouched(await content(db, seeded.idle))
+
+
+async def test_an_unprocessed_message_makes_a_conversation_wait(
+    db: Database, files: MailFiles
+) -> None:
+    seeded = await seed(db, files)
+    async with db.begin() as conn:
+        await conn.execute(
+            sa.update(messages)
+            .where(messages.c.conversation_id == seeded.idle, messages.c.direction == "inbound")
+            .values(processing="pending")
+        )
+    retention = Retention(db, files.local_path, clock=lambda: NOW)
+    assert (await retention.purge(RETENTION)).conversations == 1
+    assert_untouched(await content(db, seeded.idle))
 
 
 async def test_dry_run_changes_nothing_and_counts_what_the_purge_then_removes(
@@ -496,12 +565,12 @@ async def test_dry_run_changes_nothing_and_counts_what_the_purge_then_removes(
     dry = await retention.purge(RETENTION, dry_run=True)
 
     assert dry == PurgeReport(
-        conversations=2,
-        messages=4,
-        attachments=5,
-        files=3,  # the second conversation has no ticket, so its PDF is not referenced
-        file_bytes=2500,
-        outbox=2,
+        conversations=3,
+        messages=6,
+        attachments=7,
+        files=4,
+        file_bytes=3500,
+        outbox=3,
         tickets=1,
     )
     assert await content(db, seeded.old) == old_content
@@ -611,12 +680,12 @@ def test_the_command_says_what_would_go_then_purges(
     assert cli.main([*args, "--dry-run"]) == 0
     dry = capsys.readouterr().out.splitlines()
     assert dry == [
-        "conversations to purge: 1",
-        "messages to empty: 2",
-        "attachments to remove: 3",
-        "files to delete: 2",
-        "file bytes to free: 1500",
-        "outbox payloads to empty: 1",
+        "conversations to purge: 2",
+        "messages to empty: 4",
+        "attachments to remove: 5",
+        "files to delete: 3",
+        "file bytes to free: 2500",
+        "outbox payloads to empty: 2",
         "closed tickets to empty: 1",
         "dry run: nothing was changed",
     ]
@@ -626,12 +695,12 @@ def test_the_command_says_what_would_go_then_purges(
     assert cli.main(args) == 0
     done = capsys.readouterr().out.splitlines()
     assert done == [
-        "conversations purged: 1",
-        "messages emptied: 2",
-        "attachments removed: 3",
-        "files deleted: 2",
-        "file bytes freed: 1500",
-        "outbox payloads emptied: 1",
+        "conversations purged: 2",
+        "messages emptied: 4",
+        "attachments removed: 5",
+        "files deleted: 3",
+        "file bytes freed: 2500",
+        "outbox payloads emptied: 2",
         "closed tickets emptied: 1",
     ]
     assert asyncio.run(read(seeded.old))["texts"] == ["", ""]

@@ -1,7 +1,8 @@
 """Retention: what a closed conversation keeps once its purpose is over.
 
 UU PDP 27/2022 asks a public service to keep personal data no longer than its
-purpose needs. A conversation closed longer ago than the retention period loses
+purpose needs. A conversation closed longer ago than the retention period (or left
+with the bot and silent that long: chat channels never close one) loses
 what a citizen said and sent (message texts, provider payloads, attachments and
 their files, the bot's state, the mail subject and thread, the outbox copies of its
 sent replies), and keeps what the mall's figures are made of: every message row
@@ -41,7 +42,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.model import ConversationStatus, utcnow
 from hub.store.database import Database
 from hub.store.outbox import UNSENT
-from hub.store.tables import conversations, messages, outbox, ticket_attachments, tickets
+from hub.store.tables import (
+    bookings,
+    conversations,
+    messages,
+    outbox,
+    ticket_attachments,
+    tickets,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +89,17 @@ class PurgeReport:
 
 
 def eligible(cutoff: datetime) -> sa.ColumnElement[bool]:
-    """Conversations whose content may go: closed before ``cutoff``, not purged yet, no
-    reply still waiting to be sent, and no ticket open or finished after ``cutoff``."""
+    """Conversations whose content may go, not purged yet:
+
+    - closed before ``cutoff``, or left with the bot and idle since before ``cutoff``
+      (chat channels never close a bot conversation themselves, so without this a
+      WhatsApp or Telegram history would be kept for ever; one waiting for or with an
+      officer is left to the officers);
+    - no message since ``cutoff`` (a notice after closing counts) and none unprocessed;
+    - no reply waiting in the outbox and no booking still ahead (its reminders come
+      into this conversation);
+    - no ticket open, or closed after ``cutoff``.
+    """
     ticket_kept = sa.exists().where(
         tickets.c.conversation_id == conversations.c.id,
         sa.or_(
@@ -91,15 +108,31 @@ def eligible(cutoff: datetime) -> sa.ColumnElement[bool]:
             tickets.c.closed_at >= cutoff,
         ),
     )
+    recent = sa.exists().where(
+        messages.c.conversation_id == conversations.c.id,
+        sa.or_(messages.c.created_at >= cutoff, messages.c.processing == "pending"),
+    )
     unsent = sa.exists().where(
         outbox.c.conversation_id == conversations.c.id, outbox.c.status.in_(UNSENT)
     )
-    return sa.and_(
+    booked = sa.exists().where(
+        bookings.c.conversation_id == conversations.c.id, bookings.c.status == "booked"
+    )
+    closed = sa.and_(
         conversations.c.status == ConversationStatus.CLOSED.value,
         conversations.c.closed_at < cutoff,
+    )
+    idle = sa.and_(
+        conversations.c.status == ConversationStatus.BOT.value,
+        conversations.c.updated_at < cutoff,
+    )
+    return sa.and_(
+        sa.or_(closed, idle),
         conversations.c.purged_at.is_(None),
-        ~ticket_kept,
+        ~recent,
         ~unsent,
+        ~booked,
+        ~ticket_kept,
     )
 
 
@@ -171,8 +204,17 @@ class Retention:
             int(i)
             for i in await conn.scalars(
                 sa.update(conversations)
-                .where(conversations.c.id.in_(candidates), conversations.c.purged_at.is_(None))
-                .values(purged_at=now, state={}, subject=None, thread=sa.null())
+                .where(conversations.c.id.in_(candidates), eligible(cutoff))
+                .values(
+                    # An idle bot conversation is closed now: the citizen's next message
+                    # starts a new one instead of continuing an emptied dialog.
+                    status=ConversationStatus.CLOSED.value,
+                    closed_at=sa.func.coalesce(conversations.c.closed_at, now),
+                    purged_at=now,
+                    state={},
+                    subject=None,
+                    thread=sa.null(),
+                )
                 .returning(conversations.c.id)
             )
         ]
