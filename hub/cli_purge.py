@@ -2,8 +2,9 @@
 
 The same purge the scheduler runs daily when ``privacy.retention_days`` is set
 (``hub.store.retention``): texts, payloads and attachments of conversations closed
-longer ago than DAYS go, the rows the figures count stay. Safe to run while the hub
-serves, and again: a purged conversation is never purged twice.
+(or silent with the bot) longer ago than DAYS go, the rows the figures count stay.
+Safe to run while the hub serves, and again: a purged conversation is never purged
+twice.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="remove texts, payloads and attachments of conversations closed long ago",
         description=(
             "Remove message texts, provider payloads, attachments (and their files), the "
-            "dialog state and subject of conversations closed more than DAYS days ago; the "
-            "rows the dashboard and reports count are kept. A conversation whose ticket is "
-            "still open is never touched."
+            "dialog state and subject of conversations closed (or left silent with the bot) "
+            "more than DAYS days ago; the rows the dashboard and reports count are kept. A "
+            "conversation whose ticket is still open is never touched."
         ),
     )
     purge.add_argument(
