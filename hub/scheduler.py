@@ -51,6 +51,7 @@ class Scheduler:
         self.reminders = reminders
         self.care = care
         self.retention = retention
+        self._stopping = False
         self._scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.server.timezone))
         self._running: set[asyncio.Task[Any]] = set()
 
@@ -75,6 +76,7 @@ class Scheduler:
                 timedelta(days=days),
                 self.settings.privacy.purge_at,
                 self._scheduler.timezone,
+                stopping=lambda: self._stopping,
             )
             self._add("retention_purge", purge.run_if_due, tick)
         self._scheduler.start()
@@ -113,6 +115,7 @@ class Scheduler:
         """No new runs; a run in progress may finish (its database work is short), and
         only one still running after ``STOP_GRACE_SECONDS`` is cancelled. Cancelling a
         job in the middle of a query would leave a connection the pool cannot close."""
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.pause()
         # A run handed to the loop just before the pause starts now and registers itself.
@@ -138,8 +141,16 @@ class DailyPurge:
     Every process runs it; the purge claims each conversation once (``hub.store.retention``).
     """
 
-    def __init__(self, retention: Retention, older_than: timedelta, at: time, zone: tzinfo) -> None:
+    def __init__(
+        self,
+        retention: Retention,
+        older_than: timedelta,
+        at: time,
+        zone: tzinfo,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.retention = retention
+        self.stopping = stopping
         self.older_than = older_than
         self.at = at
         self.zone = zone
@@ -155,5 +166,5 @@ class DailyPurge:
         if moment <= self._done:
             return
         self._done = moment
-        report = await self.retention.purge(self.older_than)
+        report = await self.retention.purge(self.older_than, stopping=self.stopping)
         log.info("retention purge done", extra={"conversations": report.conversations})

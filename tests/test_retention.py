@@ -622,6 +622,22 @@ async def test_two_processes_purge_each_conversation_once(
     assert left == 0
 
 
+async def test_a_stopping_hub_ends_the_purge_after_the_batch_in_hand(
+    db: Database, files: MailFiles
+) -> None:
+    await seed(db, files)
+    retention = Retention(db, files.local_path, clock=lambda: NOW, batch_size=1)
+    asked: list[int] = []
+
+    def stopping() -> bool:
+        asked.append(1)
+        return len(asked) > 1
+
+    assert (await retention.purge(RETENTION, stopping=stopping)).conversations == 1
+    # The next run goes on with what is left.
+    assert (await retention.purge(RETENTION)).conversations == 1
+
+
 def test_mail_urls_map_to_files_inside_the_directory_only(files: MailFiles) -> None:
     url = files.save("<a@b>", 0, "surat kuasa.pdf", "application/pdf", b"x")
     path = files.local_path(url)

@@ -153,9 +153,16 @@ class Retention:
         self.clock = clock
         self.batch_size = batch_size
 
-    async def purge(self, older_than: timedelta, *, dry_run: bool = False) -> PurgeReport:
+    async def purge(
+        self,
+        older_than: timedelta,
+        *,
+        dry_run: bool = False,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> PurgeReport:
         """Purge (or with ``dry_run`` only count) conversations closed before now minus
-        ``older_than``."""
+        ``older_than``. ``stopping`` is asked between batches: a hub shutting down ends
+        a long first purge after the batch in hand, and the next run goes on."""
         cutoff = self.clock() - older_than
         total = PurgeReport()
         if dry_run:
@@ -165,7 +172,7 @@ class Retention:
                     total.add(await self._count(conn, ids))
                 after = ids[-1]
             return total
-        while True:
+        while not stopping():
             async with self.db.begin() as conn:
                 batch = await self._purge_batch(conn, cutoff)
             if batch is None:
