@@ -193,7 +193,7 @@ class Retention:
             return [int(i) for i in rows]
 
     async def _purge_batch(self, conn: AsyncConnection, cutoff: datetime) -> PurgeReport | None:
-        """Claim and purge one batch; None when nothing is left to claim."""
+        """Claim and purge one batch; None when nothing could be claimed."""
         candidates = list(
             await conn.scalars(
                 sa.select(conversations.c.id)
@@ -226,7 +226,7 @@ class Retention:
             )
         ]
         if not ids:
-            return PurgeReport()
+            return None  # taken or changed meanwhile: the next run looks again
         report = await self._count(conn, ids)
         paths = await self._paths(conn, ids)
         await conn.execute(
