@@ -26,6 +26,7 @@ from hub.care.sla import WorkingDays
 from hub.care_notices import CareNotices
 from hub.catalogue import Catalogue
 from hub.channels.base import Channel
+from hub.channels.email_files import MailFiles
 from hub.channels.registry import build_channels
 from hub.config import Settings
 from hub.console import ConsoleContext, setup_console
@@ -46,6 +47,7 @@ from hub.resources import templates_dir
 from hub.scheduler import Scheduler
 from hub.store import Database, migrate
 from hub.store import outbox as outbox_store
+from hub.store.retention import Retention
 from hub.understanding import catalogue_for, open_engine, use_service_names
 from hub.vault import NikVault
 
@@ -67,6 +69,14 @@ async def prepare_database(db: Database) -> None:
         raise SchemaOutOfDate(
             f"database schema is at {current}, this version needs {head}: run `omnihub db upgrade`"
         )
+
+
+def retention_for(
+    db: Database, settings: Settings, clock: Callable[[], datetime] = utcnow
+) -> Retention:
+    """The retention purge, knowing where the hub keeps mail attachments on disk."""
+    files = MailFiles(Path(settings.channels.email.attachments_dir), settings.server.public_url)
+    return Retention(db, files.local_path, clock=clock)
 
 
 class Hub:
@@ -158,7 +168,10 @@ class Hub:
         )
         self.care.notifier = CareNotices(self.gateway, lambda: self.catalogue, self.metrics)
         self.reminders = ReminderSender(self.bookings, self.gateway)
-        self.scheduler = Scheduler(settings, self.bookings, self.reminders, self.care)
+        self.retention = retention_for(self.db, settings, clock)
+        self.scheduler = Scheduler(
+            settings, self.bookings, self.reminders, self.care, self.retention
+        )
         self.http: ClientSession | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub import cli_email, cli_keys, cli_nlu, cli_officer, cli_token
+from hub import cli_email, cli_keys, cli_nlu, cli_officer, cli_purge, cli_token
 from hub.app import HUB, Hub, SchemaOutOfDate, create_app
 from hub.catalogue import CatalogueError
 from hub.channels.cli import CliChannel
@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_keys.add_commands(sub)
     cli_officer.add_commands(sub)
     cli_email.add_commands(sub)
+    cli_purge.add_commands(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -267,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "token",
         "officer",
         "email",
+        "purge",
     )
     configure_logging("WARNING" if quiet else settings.logging.level)
     try:
@@ -290,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_email.run(args, settings)
         elif args.command == "keys":
             return cli_keys.run(args, settings)
+        elif args.command == "purge":
+            return cli_purge.run(args, settings)
     except (SchemaOutOfDate, CatalogueError) as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2

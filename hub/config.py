@@ -568,8 +568,8 @@ class PrivacyConfig(_Section):
 
     retention_days: int | None = Field(default=None, ge=1)
     """Purge conversations closed longer ago than this, daily; null: keep (purge by hand)."""
-    purge_at: str = "02:30"
-    """When the daily purge runs (server time zone)."""
+    purge_at: ClockTime = time(2, 30)
+    """When the daily purge runs (server.timezone), ``"HH:MM"``."""
 
 
 class LoggingConfig(_Section):

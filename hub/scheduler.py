@@ -1,5 +1,5 @@
 """The hub's timed jobs on APScheduler: due reminders and CARE deadlines every tick,
-no-shows at the day's end.
+no-shows at the day's end, the retention purge daily at ``privacy.purge_at``.
 
 APScheduler decides *when* a job runs; the SQL database decides *what* is left to
 do. Every job claims its work with a conditional write (a reminder's row, a
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from hub.booking import BookingService
 from hub.care.service import CareService
 from hub.config import Settings
 from hub.reminders import ReminderSender
+from hub.store.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,14 @@ class Scheduler:
         bookings: BookingService,
         reminders: ReminderSender,
         care: CareService,
+        retention: Retention | None = None,
     ) -> None:
         self.settings = settings
         self.bookings = bookings
         self.reminders = reminders
         self.care = care
+        self.retention = retention
+        self._stopping = False
         self._scheduler = AsyncIOScheduler(timezone=ZoneInfo(settings.server.timezone))
         self._running: set[asyncio.Task[Any]] = set()
 
@@ -65,6 +69,16 @@ class Scheduler:
                 hour=closing.hour, minute=closing.minute, timezone=self._scheduler.timezone
             ),
         )
+        days = self.settings.privacy.retention_days
+        if days is not None and self.retention is not None:
+            purge = DailyPurge(
+                self.retention,
+                timedelta(days=days),
+                self.settings.privacy.purge_at,
+                self._scheduler.timezone,
+                stopping=lambda: self._stopping,
+            )
+            self._add("retention_purge", purge.run_if_due, tick)
         self._scheduler.start()
         log.info("scheduler started", extra={"jobs": [j.id for j in self._scheduler.get_jobs()]})
 
@@ -101,6 +115,7 @@ class Scheduler:
         """No new runs; a run in progress may finish (its database work is short), and
         only one still running after ``STOP_GRACE_SECONDS`` is cancelled. Cancelling a
         job in the middle of a query would leave a connection the pool cannot close."""
+        self._stopping = True
         if self._scheduler.running:
             self._scheduler.pause()
         # A run handed to the loop just before the pause starts now and registers itself.
@@ -114,3 +129,42 @@ class Scheduler:
             await asyncio.gather(*late, return_exceptions=True)
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+
+class DailyPurge:
+    """The retention purge once a day at ``at`` on the hub's clock (which tests move).
+
+    Checked every tick rather than put on a cron trigger, so the hub's clock, not the
+    machine's, decides. The first due moment is the next ``at`` after the process
+    starts: a restart does not purge at once, and a day missed while the hub was down
+    is made up the next day (each purge takes everything past the retention period).
+    Every process runs it; the purge claims each conversation once (``hub.store.retention``).
+    """
+
+    def __init__(
+        self,
+        retention: Retention,
+        older_than: timedelta,
+        at: time,
+        zone: tzinfo,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.retention = retention
+        self.stopping = stopping
+        self.older_than = older_than
+        self.at = at
+        self.zone = zone
+        self._done = self._latest_moment()
+
+    def _latest_moment(self) -> datetime:
+        now = self.retention.clock().astimezone(self.zone)
+        moment = datetime.combine(now.date(), self.at, self.zone)
+        return moment if moment <= now else moment - timedelta(days=1)
+
+    async def run_if_due(self) -> None:
+        moment = self._latest_moment()
+        if moment <= self._done:
+            return
+        self._done = moment
+        report = await self.retention.purge(self.older_than, stopping=self.stopping)
+        log.info("retention purge done", extra={"conversations": report.conversations})

@@ -12,13 +12,14 @@ import hashlib
 import mimetypes
 import re
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from aiohttp import web
 
 from hub.channels.email_parse import safe_filename
 
 ROUTE = "/media/mail/{token}/{name}"
+PREFIX = "/media/mail/"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 SAFE_NAME = re.compile(r"[^\w.() -]+", re.UNICODE)
 SHOWN_INLINE = {"image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"}
@@ -54,6 +55,18 @@ class MailFiles:
             partial.write_bytes(data)
             partial.replace(path)
         return f"{self.public_url}/media/mail/{digest}/{quote(name)}"
+
+    def local_path(self, url: str) -> Path | None:
+        """The file behind one of our attachment URLs (any public_url the hub had when it
+        wrote it), for the retention purge; None for a URL that is not ours."""
+        _, found, rest = urlsplit(url).path.partition(PREFIX)
+        token, _, quoted = rest.partition("/")
+        name = unquote(quoted)
+        if not found or not TOKEN.match(token) or not name or name.startswith("."):
+            return None
+        if name != safe_name(name, ""):
+            return None
+        return self.directory / token / name
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]

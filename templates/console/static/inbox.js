@@ -167,7 +167,12 @@
       meta.appendChild(delivery);
     }
     item.appendChild(meta);
-    item.appendChild(element("div", "text", m.text));
+    const text = element("div", "text", m.text);
+    if (!m.text && !(m.attachments && m.attachments.length)) {
+      // Emptied by the retention purge; drawn as conversation.html draws it.
+      text.appendChild(element("span", "muted", "[dihapus sesuai masa simpan]"));
+    }
+    item.appendChild(text);
     if (m.attachments && m.attachments.length) {
       const list = element("ul", "attachments");
       m.attachments.forEach(function (a) {
