@@ -14,6 +14,7 @@ import zoneinfo
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -108,6 +109,8 @@ class RedisConfig(_Section):
 class WebchatConfig(_Section):
     enabled: bool = True
     title: str = "MPP Badung"
+    visitor_days: int = Field(default=90, ge=1, le=400)
+    """How long a visitor's cookie keeps the conversation without a visit (renewed on each)."""
 
 
 def _require_when_enabled(section: BaseModel, *names: str) -> None:
@@ -510,6 +513,17 @@ class SecurityConfig(_Section):
     """Addresses or networks that may read /metrics without a token."""
     metrics_token: str = ""
     """Bearer token that opens /metrics from anywhere; empty: none."""
+
+    @field_validator("webchat_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parts = urlsplit(item)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"not an origin (https://host[:port]): {item!r}")
+            if parts.path.strip("/") or parts.query or parts.fragment:
+                raise ValueError(f"an origin has no path: {item!r}")
+        return [item.rstrip("/") for item in value]
 
     @field_validator("secret_key")
     @classmethod
