@@ -11,12 +11,16 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
 from hub.channels.webchat import COOKIE
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 
 def visitor_of(cookie: str) -> str:
@@ -24,14 +28,24 @@ def visitor_of(cookie: str) -> str:
     return cookie.split(".", 1)[0]
 
 
-async def new_visitor_cookie(client: TestClient[Any, Any]) -> str:
+async def new_visitor_cookie(
+    client: TestClient[Any, Any], headers: Mapping[str, str] | None = None
+) -> str:
     """Open the page as a browser without cookies would; the cookie value it was given."""
     client.session.cookie_jar.clear(lambda morsel: morsel.key == COOKIE)
-    async with client.get("/chat") as page:
+    async with client.get("/chat", headers=headers) as page:
         assert page.status == 200, f"/chat answered {page.status}"
         cookie = page.cookies[COOKIE].value
     client.session.cookie_jar.clear(lambda morsel: morsel.key == COOKIE)
     return cookie
+
+
+async def browser_visitor(page: Page) -> str:
+    """The visitor a real browser page is (from its HttpOnly cookie, which scripts cannot read)."""
+    cookies = [c for c in await page.context.cookies() if c.get("name") == COOKIE]
+    assert len(cookies) == 1, cookies
+    assert cookies[0].get("httpOnly"), "the visitor cookie is HttpOnly"
+    return visitor_of(cookies[0].get("value", ""))
 
 
 class ChatClient:
@@ -44,14 +58,27 @@ class ChatClient:
         self.buffered: list[dict[str, Any]] = []
 
     @classmethod
-    async def connect(cls, client: TestClient[Any, Any], cookie: str | None = None) -> ChatClient:
-        """A new visitor, or the visitor whose ``cookie`` is given (a reload, another tab)."""
-        cookie = cookie or await new_visitor_cookie(client)
+    async def connect(
+        cls,
+        client: TestClient[Any, Any],
+        cookie: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatClient:
+        """A new visitor, or the visitor whose ``cookie`` is given (a reload, another tab).
+
+        ``headers`` go with both requests (``X-Forwarded-For`` from a proxy, say)."""
+        cookie = cookie or await new_visitor_cookie(client, headers)
         origin = str(client.make_url("/")).rstrip("/")
+        jar = client.session.cookie_jar
+        jar.clear(lambda morsel: morsel.key == COOKIE)  # else the jar's would replace ours
         ws = await client.ws_connect(
-            "/chat/ws", headers={"Cookie": f"{COOKIE}={cookie}", "Origin": origin}
+            "/chat/ws",
+            headers={**(headers or {}), "Cookie": f"{COOKIE}={cookie}", "Origin": origin},
         )
-        return cls(ws, cookie)
+        # A cookie the hub did not accept is replaced on the handshake: that is who we are.
+        issued = [morsel.value for morsel in jar if morsel.key == COOKIE]
+        jar.clear(lambda morsel: morsel.key == COOKIE)
+        return cls(ws, issued[-1] if issued else cookie)
 
     async def say(self, text: str, message_id: str | None = None) -> str:
         message_id = message_id or uuid.uuid4().hex
