@@ -22,7 +22,7 @@ from aiohttp.web import Application
 
 from hub.app import HUB, create_app
 from hub.channels.webchat import COOKIE, VisitorCookie, WebchatChannel
-from hub.config import Settings
+from hub.config import ConfigError, Settings
 from hub.model import OutboundMessage
 from hub.store.tables import conversations, messages
 from tests.chat_client import ChatClient, new_visitor_cookie
@@ -342,3 +342,22 @@ async def test_message_limit_counts_the_forwarded_address_behind_a_trusted_proxy
     assert await _inbound_count(client) == 2
     await one.close()
     await two.close()
+
+
+async def test_a_forged_host_header_cannot_write_into_the_policy(
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
+) -> None:
+    client = await aiohttp_client(create_app(make_settings()))
+    page = await client.get("/chat", headers={"Host": "x; script-src *"})
+    assert page.status == 200
+    assert "script-src *" not in page.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "origin", ["mpp.badungkab.go.id", "https://mpp.badungkab.go.id/chat", "ftp://mpp.example"]
+)
+def test_an_embedding_origin_must_be_scheme_and_host(
+    make_settings: Callable[..., Settings], origin: str
+) -> None:
+    with pytest.raises(ConfigError, match="webchat_origins"):
+        make_settings(security={"webchat_origins": [origin]})

@@ -56,6 +56,7 @@ CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 MAX_TEXT = 2000
 MAX_FRAME = 16 * 1024
 STATIC_FILES = {"chat.css": "text/css", "chat.js": "application/javascript"}
+HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 COOKIE = "omnihub_chat"
 COOKIE_PATH = "/chat"
 NEW_VISITOR_RULE = "webchat_new_visitors_ip"
@@ -255,9 +256,15 @@ class WebchatChannel(Channel):
             secure=self._secure_cookie,
         )
 
+    @staticmethod
+    def _host(request: web.BaseRequest) -> str:
+        """The Host the request was sent to, when it is a plain host[:port] (else "")."""
+        host = request.headers.get("Host", "")
+        return host if HOST_RE.match(host) else ""
+
     def _own_origins(self, request: web.BaseRequest) -> set[str]:
         origins = {self._public_origin, *self.security.embedding_origins}
-        host = request.headers.get("Host", "")
+        host = self._host(request)
         if host:
             origins.update(origin_of(f"{scheme}://{host}") for scheme in ("http", "https"))
         return origins
@@ -281,7 +288,7 @@ class WebchatChannel(Channel):
     def _protect(self, request: web.BaseRequest, response: web.StreamResponse) -> None:
         """Headers that keep the page from being framed, sniffed or fed foreign script."""
         ws_sources = {self._public_origin.replace("http", "ws", 1)}
-        host = request.headers.get("Host", "")
+        host = self._host(request)
         if host:
             ws_sources.update({f"ws://{host}", f"wss://{host}"})
         ancestors = " ".join(["'self'", *self.security.embedding_origins])
@@ -313,7 +320,7 @@ class WebchatChannel(Channel):
         if verdict.allowed:
             return None
         retry = str(max(1, math.ceil(verdict.retry_after)))
-        log.warning("web chat: new visitors from one address over the limit")
+        log.info("web chat: new visitors from one address over the limit")
         if not page:
             return web.Response(
                 status=429, text="too many new visitors", headers={"Retry-After": retry}
@@ -333,7 +340,7 @@ class WebchatChannel(Channel):
         self, request: web.Request, on_message: OnMessage
     ) -> web.StreamResponse:
         if not self.origin_allowed(request):
-            log.warning("web chat: websocket from a foreign origin refused")
+            log.info("web chat: websocket from a foreign origin refused")
             raise web.HTTPForbidden(text="this page may not open the web chat")
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_FRAME)
         if not ws.can_prepare(request).ok:
