@@ -110,7 +110,14 @@ class Hub:
             ),
         )
         self.channels: dict[str, Channel] = (
-            build_channels(settings, self.coordinator, self.templates, self._count_not_answered)
+            build_channels(
+                settings,
+                self.coordinator,
+                self.templates,
+                self._count_not_answered,
+                secret=self.keys.secret,
+                limiter=self.limiter,
+            )
             if include_configured_channels
             else {}
         )

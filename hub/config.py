@@ -14,6 +14,7 @@ import zoneinfo
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -108,6 +109,8 @@ class RedisConfig(_Section):
 class WebchatConfig(_Section):
     enabled: bool = True
     title: str = "MPP Badung"
+    visitor_days: int = Field(default=90, ge=1, le=400)
+    """How long a visitor's cookie keeps the conversation without a visit (renewed on each)."""
 
 
 def _require_when_enabled(section: BaseModel, *names: str) -> None:
@@ -511,9 +514,9 @@ class RateLimitConfig(_Section):
     enabled: bool = True
     citizen: str | None = "20/minute;200/day"
     """Messages from one citizen address (phone, chat id, email, web-chat visitor)."""
-    webchat_ip: str | None = "60/minute"
+    webchat_ip: str | None = "300/minute"
     """Web-chat messages from one source IP, whatever visitor they claim to be."""
-    webchat_new_visitors_ip: str | None = "20/hour"
+    webchat_new_visitors_ip: str | None = "100/hour"
     """New web-chat visitors (cookies issued) per source IP."""
 
     _rates = field_validator("citizen", "webchat_ip", "webchat_new_visitors_ip")(_rate)
@@ -554,6 +557,17 @@ class SecurityConfig(_Section):
         if value and len(value) < MIN_SECRET_LENGTH:
             raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters (or empty)")
         return value
+
+    @field_validator("webchat_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parts = urlsplit(item)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"not an origin (https://host[:port]): {item!r}")
+            if parts.path.strip("/") or parts.query or parts.fragment:
+                raise ValueError(f"an origin has no path: {item!r}")
+        return [item.rstrip("/") for item in value]
 
     @field_validator("secret_key")
     @classmethod

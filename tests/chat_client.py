@@ -1,29 +1,84 @@
-"""A small web chat client for tests: speaks the page's websocket protocol."""
+"""A small web chat client for tests: a browser of its own, speaking the page's protocol.
+
+Like a browser it opens ``/chat`` first and keeps the visitor cookie the hub
+issues; each client is its own visitor unless given another's cookie (a second
+tab of the same browser). The cookie never goes into the shared test client's
+jar, so several visitors (and a logged-in officer) can share one test client.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
+from hub.channels.webchat import COOKIE
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+
+def visitor_of(cookie: str) -> str:
+    """The visitor id (the conversation's address) inside a cookie value."""
+    return cookie.split(".", 1)[0]
+
+
+async def new_visitor_cookie(
+    client: TestClient[Any, Any], headers: Mapping[str, str] | None = None
+) -> str:
+    """Open the page as a browser without cookies would; the cookie value it was given."""
+    client.session.cookie_jar.clear(lambda morsel: morsel.key == COOKIE)
+    async with client.get("/chat", headers=headers) as page:
+        assert page.status == 200, f"/chat answered {page.status}"
+        cookie = page.cookies[COOKIE].value
+    client.session.cookie_jar.clear(lambda morsel: morsel.key == COOKIE)
+    return cookie
+
+
+async def browser_visitor(page: Page) -> str:
+    """The visitor a real browser page is (from its HttpOnly cookie, which scripts cannot read)."""
+    cookies = [c for c in await page.context.cookies() if c.get("name") == COOKIE]
+    assert len(cookies) == 1, cookies
+    assert cookies[0].get("httpOnly"), "the visitor cookie is HttpOnly"
+    return visitor_of(cookies[0].get("value", ""))
+
 
 class ChatClient:
-    def __init__(self, ws: ClientWebSocketResponse, session: str) -> None:
+    def __init__(self, ws: ClientWebSocketResponse, cookie: str) -> None:
         self.ws = ws
-        self.session = session
+        self.cookie = cookie
+        self.session = visitor_of(cookie)
         self.acks: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.buffered: list[dict[str, Any]] = []
 
     @classmethod
-    async def connect(cls, client: TestClient[Any, Any], session: str | None = None) -> ChatClient:
-        session = session or str(uuid.uuid4())
-        ws = await client.ws_connect(f"/chat/ws?session={session}")
-        return cls(ws, session)
+    async def connect(
+        cls,
+        client: TestClient[Any, Any],
+        cookie: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatClient:
+        """A new visitor, or the visitor whose ``cookie`` is given (a reload, another tab).
+
+        ``headers`` go with both requests (``X-Forwarded-For`` from a proxy, say)."""
+        cookie = cookie or await new_visitor_cookie(client, headers)
+        origin = str(client.make_url("/")).rstrip("/")
+        jar = client.session.cookie_jar
+        jar.clear(lambda morsel: morsel.key == COOKIE)  # else the jar's would replace ours
+        ws = await client.ws_connect(
+            "/chat/ws",
+            headers={**(headers or {}), "Cookie": f"{COOKIE}={cookie}", "Origin": origin},
+        )
+        # A cookie the hub did not accept is replaced on the handshake: that is who we are.
+        issued = [morsel.value for morsel in jar if morsel.key == COOKIE]
+        jar.clear(lambda morsel: morsel.key == COOKIE)
+        return cls(ws, issued[-1] if issued else cookie)
 
     async def say(self, text: str, message_id: str | None = None) -> str:
         message_id = message_id or uuid.uuid4().hex

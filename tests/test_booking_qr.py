@@ -8,6 +8,7 @@ a Monday (see ``tests.test_booking_dialog``), so "besok" is a working day.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,7 +33,7 @@ from hub.render import Renderer
 from hub.resources import templates_dir
 from tests import test_telegram as tg
 from tests import test_whatsapp_cloud as wa
-from tests.chat_client import ChatClient
+from tests.chat_client import ChatClient, browser_visitor
 from tests.fakes.graph import FakeGraph
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import FakeTwilio
@@ -385,9 +386,12 @@ async def _send(page: Page, text: str) -> None:
 
 async def _loaded_images(page: Page) -> list[dict[str, Any]]:
     """Every drawn image: its src, alt and whether it loaded and shows."""
-    await page.wait_for_function(
-        "[...document.querySelectorAll('#messages img')].every(i => i.complete)"
-    )
+    # Polled from here: the chat page's CSP (no 'unsafe-eval') forbids wait_for_function.
+    async with asyncio.timeout(10):
+        while not await page.evaluate(
+            "[...document.querySelectorAll('#messages img')].every(i => i.complete)"
+        ):
+            await asyncio.sleep(0.05)
     found: list[dict[str, Any]] = await page.eval_on_selector_all(
         "#messages img",
         """imgs => imgs.map(i => ({
@@ -445,7 +449,7 @@ async def test_web_chat_page_draws_no_unsafe_attachment(
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     await page.goto(str(page_server.make_url("/chat")))
     await page.wait_for_selector('#status[data-state="open"]')
-    session = await page.evaluate("localStorage.getItem('omnihub.session')")
+    session = await browser_visitor(page)
     pixel = (
         "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
         "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="

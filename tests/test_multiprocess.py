@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,10 +27,9 @@ async def test_two_processes_share_dedupe_locks_and_live_replies(
     settings = make_settings(pg_url, redis={"url": hub_redis_url})
     first = await aiohttp_client(create_app(settings))
     second = await aiohttp_client(create_app(settings))
-    session = str(uuid.uuid4())
-    # One browser tab on each process, same visitor.
-    tab_a = await ChatClient.connect(first, session)
-    tab_b = await ChatClient.connect(second, session)
+    # One browser tab on each process, same visitor (the same cookie).
+    tab_a = await ChatClient.connect(first)
+    tab_b = await ChatClient.connect(second, tab_a.cookie)
     sent = await tab_a.say("halo", message_id="same-id")
     # Tab B sees the replies although its socket lives in the other process.
     replies_b = await tab_b.replies(2)
@@ -68,9 +66,8 @@ async def test_two_processes_keep_one_conversation_in_order(
     settings = make_settings(pg_url, redis={"url": hub_redis_url})
     first = await aiohttp_client(create_app(settings))
     second = await aiohttp_client(create_app(settings))
-    session = str(uuid.uuid4())
-    tab_a = await ChatClient.connect(first, session)
-    tab_b = await ChatClient.connect(second, session)
+    tab_a = await ChatClient.connect(first)
+    tab_b = await ChatClient.connect(second, tab_a.cookie)
     ids = []
     for n in range(10):
         tab = tab_a if n % 2 == 0 else tab_b

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from hub.channels.base import Channel, Coordination, NotAnswered
-from hub.channels.webchat import WebchatChannel
+from hub.channels.webchat import Limiter, WebchatChannel, WebchatSecurity
+from hub.client_ip import client_ip, trusted_networks
 from hub.config import Settings
 
 
@@ -18,12 +19,27 @@ def build_channels(
     pubsub: Coordination,
     templates: Path,
     not_answered: NotAnswered = lambda channel, reason: None,
+    *,
+    secret: bytes,
+    limiter: Limiter,
 ) -> dict[str, Channel]:
-    """The enabled channels, keyed by the name stored with every message."""
+    """The enabled channels, keyed by the name stored with every message.
+
+    ``secret`` (the hub's signing key) and ``limiter`` (its shared rate limiter) are
+    what the web chat needs to issue visitor cookies and slow a flood.
+    """
     config = settings.channels
     channels: list[Channel] = []
     if config.webchat.enabled:
-        channels.append(WebchatChannel(config.webchat, pubsub, templates))
+        proxies = trusted_networks(settings.server.trusted_proxies)
+        security = WebchatSecurity.build(
+            secret,
+            settings.server.public_url,
+            limiter,
+            lambda request: client_ip(request, proxies),
+            settings.security.webchat_origins,
+        )
+        channels.append(WebchatChannel(config.webchat, pubsub, templates, security))
     if config.telegram.enabled:
         from hub.channels.telegram import TelegramChannel
 

@@ -31,8 +31,9 @@
 
   // ---------------------------------------------------------------- config
 
+  // The visitor is an HttpOnly cookie the hub issues: this script never sees it.
+  const LEGACY_SESSION_KEY = 'omnihub.session'; // browser-chosen id of old versions: dropped
   const KEY = {
-    session: 'omnihub.session',
     history: 'omnihub.history',
     outbox: 'omnihub.outbox',
     seen: 'omnihub.seen',
@@ -59,6 +60,7 @@
     failed: ds.textFailed || 'Gagal terkirim',
     tooLong: ds.textTooLong || 'Pesan terlalu panjang (maksimal 2000 karakter).',
     error: ds.textError || 'Terjadi kesalahan. Silakan coba lagi.',
+    rateLimited: ds.textRateLimited || 'Terlalu banyak pesan. Silakan tunggu sebentar.',
   };
   const MARK = { pending: '◌', delivered: '✓', failed: '!' };
 
@@ -138,11 +140,7 @@
       h.slice(16, 20) + '-' + h.slice(20);
   }
 
-  let sessionId = load(KEY.session);
-  if (typeof sessionId !== 'string' || !/^[A-Za-z0-9_-]{8,128}$/.test(sessionId)) {
-    sessionId = uuid();
-    save(KEY.session, sessionId);
-  }
+  remove(LEGACY_SESSION_KEY);
 
   // ----------------------------------------------------------------- state
 
@@ -510,8 +508,7 @@
 
   function wsUrl() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const sep = wsPath.includes('?') ? '&' : '?';
-    return proto + '//' + location.host + wsPath + sep + 'session=' + encodeURIComponent(sessionId);
+    return proto + '//' + location.host + wsPath; // the cookie says who we are
   }
 
   function connect() {
@@ -702,6 +699,12 @@
 
   function onError(f) {
     hideTyping();
+    if (f.code === 'rate_limited') {
+      // Refused, not lost in transit: say so once, flag the bubble, do not resend it.
+      if (f.notice) addSystemNote(T.rateLimited, 'rate_limited');
+      if (typeof f.id === 'string' && removeFromOutbox(f.id)) setCitizenStatus(f.id, 'failed');
+      return;
+    }
     const msg = typeof f.message === 'string' && f.message.trim() ? f.message : T.error;
     addSystemNote(msg, typeof f.code === 'string' ? f.code : '');
     // Optional: an error naming one of our pending frames means the server refused it;
@@ -763,7 +766,6 @@
   connect();
 
   window.omnihubChat = Object.freeze({
-    get sessionId() { return sessionId; },
     get state() { return statusEl.dataset.state; },
     get outbox() { return outbox.map((item) => Object.assign({}, item.frame)); },
     get history() { return history.map((e) => Object.assign({}, e)); },
@@ -774,7 +776,7 @@
       attempt = 0;
       connect();
     },
-    /** Forget this browser's conversation and start a fresh session. */
+    /** Forget the bubbles kept in this browser (the hub still knows the visitor by its cookie). */
     reset() {
       for (const k of Object.values(KEY)) remove(k);
       location.reload();
