@@ -21,7 +21,6 @@ import socket
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import aiohttp
@@ -42,20 +41,25 @@ def _free_port() -> int:
 
 
 async def _visitor(base: str, messages: int, latencies: list[float]) -> None:
-    session = str(uuid.uuid4())
-    async with (
-        aiohttp.ClientSession() as http,
-        http.ws_connect(f"{base}/chat/ws?session={session}") as ws,
-    ):
-        for n in range(messages):
-            started = time.perf_counter()
-            await ws.send_str(json.dumps({"type": "message", "id": f"m{n}", "text": "halo"}))
-            replies = 0
-            while replies < REPLIES_PER_MESSAGE:
-                frame = json.loads((await ws.receive(timeout=60)).data)
-                if frame["type"] == "message":
-                    replies += 1
-            latencies.append(time.perf_counter() - started)
+    # Like a browser: the page gives the visitor cookie, the websocket carries it.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(f"{base}/chat") as page:
+            page.raise_for_status()
+        async with http.ws_connect(f"{base}/chat/ws", headers={"Origin": base}) as ws:
+            await _talk(ws, messages, latencies)
+
+
+async def _talk(ws: aiohttp.ClientWebSocketResponse, messages: int, latencies: list[float]) -> None:
+    """Send ``messages`` greetings one after another, each waiting for both replies."""
+    for n in range(messages):
+        started = time.perf_counter()
+        await ws.send_str(json.dumps({"type": "message", "id": f"m{n}", "text": "halo"}))
+        replies = 0
+        while replies < REPLIES_PER_MESSAGE:
+            frame = json.loads((await ws.receive(timeout=60)).data)
+            if frame["type"] == "message":
+                replies += 1
+        latencies.append(time.perf_counter() - started)
 
 
 async def run(storage_url: str, redis_url: str | None, visitors: int, messages: int) -> None:
@@ -64,7 +68,9 @@ async def run(storage_url: str, redis_url: str | None, visitors: int, messages: 
         None,
         storage={"url": storage_url},
         redis={"url": redis_url},
-        server={"host": "127.0.0.1", "port": port},
+        server={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
+        # Every visitor comes from 127.0.0.1: the per-address limits would measure themselves.
+        ratelimit={"enabled": False},
     )
     runner = web.AppRunner(create_app(settings))
     await runner.setup()
