@@ -150,6 +150,7 @@ class Hub:
             metrics=self.metrics,
             on_queued=self.dispatcher.notify,
             clock=clock,
+            limiter=self.limiter,
         )
         self.care.notifier = CareNotices(self.gateway, lambda: self.catalogue, self.metrics)
         self.reminders = ReminderSender(self.bookings, self.gateway)
