@@ -323,6 +323,7 @@ def create_app(
             care=hub.care,
             officer_reply=hub.gateway.officer_reply,
             catalogue=lambda: hub.catalogue,
+            limiter=hub.limiter,
         )
         setup_console(app, console)
 

@@ -19,6 +19,7 @@ from hub.catalogue import Catalogue
 from hub.config import Settings
 from hub.console.passwords import Passwords
 from hub.coordination import Coordinator
+from hub.coordination.ratelimit import RateLimiter
 from hub.model import utcnow
 from hub.resources import templates_dir
 from hub.store import Database
@@ -42,6 +43,9 @@ class ConsoleContext:
     on the citizen's own channel (the gateway's door; the console knows no channel)."""
     catalogue: Callable[[], Catalogue] | None = None
     """The catalogue in use (agencies and service names), read at each request."""
+    limiter: RateLimiter | None = None
+    """The hub's rate limiter; its storage keeps the login throttle (Redis: shared by
+    every process). None: an in-process one."""
 
 
 CONTEXT: web.AppKey[ConsoleContext] = web.AppKey("console_context", ConsoleContext)
