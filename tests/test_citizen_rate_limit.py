@@ -149,3 +149,43 @@ async def test_webhooks_are_limited_per_sender_not_per_source_address(
     notices = [r for r in await rows(client, senders[0], "outbound") if NOTICE in r.text]
     assert len(notices) == 1
     assert not [r for r in await rows(client, senders[1], "outbound") if NOTICE in r.text]
+
+
+async def test_telegram_updates_are_limited_per_chat_not_per_source_address(
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
+) -> None:
+    from tests.fakes.telegram import FakeTelegram
+    from tests.test_telegram import load, telegram_settings
+    from tests.test_telegram import post as telegram_post
+
+    fake = await FakeTelegram().start()
+    try:
+        settings = telegram_settings(make_settings, fake)
+        settings = settings.model_copy(
+            update={"ratelimit": settings.ratelimit.model_copy(update={"citizen": "2/minute"})}
+        )
+        client = await aiohttp_client(create_app(settings))
+
+        async def say(chat: int, n: int) -> None:
+            update = load("text")
+            update["update_id"] = 873200101 + n
+            update["message"]["message_id"] = 2000 + n
+            update["message"]["chat"]["id"] = update["message"]["from"]["id"] = chat
+            assert (await telegram_post(client, update)).status == 200
+
+        flooder, others = 5012345678, [5012345600 + n for n in range(4)]
+        for n in range(6):
+            await say(flooder, n)
+        for n, chat in enumerate(others):
+            await say(chat, 100 + n)
+        await settle(client)
+        flood = await rows(client, str(flooder), "inbound")
+        assert [r.processing_error for r in flood] == [None, None] + ["rate_limited"] * 4
+        notices = [r for r in await rows(client, str(flooder), "outbound") if NOTICE in r.text]
+        assert len(notices) == 1
+        for chat in others:
+            (message,) = await rows(client, str(chat), "inbound")
+            assert message.processing_error is None, "same source address, other sender"
+            assert await rows(client, str(chat), "outbound")
+    finally:
+        await fake.close()
