@@ -32,7 +32,7 @@ class ConsoleContext:
     coordinator: Coordinator
     """Pub/sub for live updates (in-process, or Redis with several hub processes)."""
     clock: Callable[[], datetime] = utcnow
-    """Aware UTC "now": session expiry, lockouts, audit times. Tests pass their own."""
+    """Aware UTC "now": session expiry, login waits, audit times. Tests pass their own."""
     templates: Path = field(default_factory=templates_dir)
     """The hub's templates root; console pages are in its ``console/`` folder."""
     passwords: Passwords = field(default_factory=Passwords)
