@@ -189,3 +189,22 @@ async def test_telegram_updates_are_limited_per_chat_not_per_source_address(
             assert await rows(client, str(chat), "outbound")
     finally:
         await fake.close()
+
+
+async def test_every_rate_of_a_rule_counts_in_memory_and_in_redis(
+    hub_redis_url: str, hub_redis_prefix: str
+) -> None:
+    from hub.coordination.ratelimit import RateLimiter
+
+    for url in (None, hub_redis_url):
+        limiter = RateLimiter.open({"citizen": "5/minute;3/hour"}, url, prefix=hub_redis_prefix)
+        try:
+            verdicts = [await limiter.hit("citizen", "sms:+6281234567890") for _ in range(4)]
+            assert [v.allowed for v in verdicts] == [True, True, True, False], url
+            assert 3000 < verdicts[-1].retry_after <= 3600, "the hour's window, the longest wait"
+            assert limiter.shortest_window("citizen") == 60
+            assert (await limiter.hit("citizen", "sms:+6281234567891")).allowed, "per key"
+            await limiter.clear("citizen", "sms:+6281234567890")
+            assert await limiter.test("citizen", "sms:+6281234567890")
+        finally:
+            await limiter.close()
