@@ -172,6 +172,7 @@ class Hub:
             vault=self.vault,
             on_queued=self.dispatcher.notify,
             clock=clock,
+            limiter=self.limiter,
         )
         self.care.notifier = CareNotices(self.gateway, lambda: self.catalogue, self.metrics)
         self.reminders = ReminderSender(self.bookings, self.gateway)
@@ -353,6 +354,7 @@ def create_app(
             care=hub.care,
             officer_reply=hub.gateway.officer_reply,
             catalogue=lambda: hub.catalogue,
+            limiter=hub.limiter,
         )
         setup_console(app, console)
 

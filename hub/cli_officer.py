@@ -47,7 +47,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     officer_sub.add_parser("list", help="accounts, roles, agencies, locks, last login")
     passwd = officer_sub.add_parser("passwd", help="set a new password; ends the open sessions")
     passwd.add_argument("username")
-    unlock = officer_sub.add_parser("unlock", help="lift a lockout after failed logins")
+    unlock = officer_sub.add_parser(
+        "unlock", help="clear an account lock left by an older version (nothing locks now)"
+    )
     unlock.add_argument("username")
     deactivate = officer_sub.add_parser(
         "deactivate", help="stop an account at once (its audit trail stays)"

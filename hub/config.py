@@ -484,15 +484,40 @@ class SchedulerConfig(_Section):
     """How often due reminders are looked for: a reminder is at most this late."""
 
 
+class LoginBackoff(_Section):
+    """After ``free_failures`` wrong passwords each further try waits 1, 2, 4 ... seconds
+    (doubling from the last failure), never more than ``max_delay_seconds``."""
+
+    free_failures: int = Field(ge=0, le=1000)
+    max_delay_seconds: float = Field(gt=0, le=24 * 3600)
+
+
+class LoginThrottleConfig(_Section):
+    """Console logins slowed per source address and per username, shared through Redis."""
+
+    per_address: LoginBackoff = LoginBackoff(free_failures=5, max_delay_seconds=900)
+    """Wrong passwords from one address, whatever the usernames: an attacker's IP."""
+    per_username: LoginBackoff = LoginBackoff(free_failures=3, max_delay_seconds=60)
+    """Wrong passwords for one username from one address: capped low, a typo costs little."""
+    per_username_everywhere: LoginBackoff = LoginBackoff(free_failures=10, max_delay_seconds=30)
+    """Wrong passwords for one username from all addresses (a spread-out guess); it slows
+    only addresses that failed for that username themselves, never a clean one."""
+    forget_minutes: float = Field(default=60.0, gt=0, le=7 * 24 * 60)
+    """Failures are forgotten this long after the last one (a right password forgets
+    the username's failures from that address at once)."""
+
+
 class ConsoleConfig(_Section):
     enabled: bool = True
     """Serve the officers' console under ``/console``."""
     session_hours: float = Field(default=12.0, gt=0, le=24 * 31)
     """How long a login lasts; the officer logs in again after it."""
-    max_failed_logins: int = Field(default=5, ge=1, le=100)
-    """Wrong passwords in a row that lock the account."""
-    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
-    """How long a locked account refuses every password, the right one too."""
+    login_throttle: LoginThrottleConfig = Field(default_factory=lambda: LoginThrottleConfig())
+    """Growing waits after wrong passwords (docs/security/limits.md); no account is locked."""
+    max_failed_logins: int | None = Field(default=None, ge=1, le=100)
+    """Deprecated and ignored: accounts are no longer locked (see ``login_throttle``)."""
+    lockout_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+    """Deprecated and ignored: accounts are no longer locked (see ``login_throttle``)."""
 
 
 def _rate(value: str | None) -> str | None:

@@ -29,6 +29,7 @@ from hub import addresses, pii
 from hub.channels.base import Capabilities, Channel
 from hub.config import Settings
 from hub.coordination import Coordinator
+from hub.coordination.ratelimit import RateLimiter, Verdict
 from hub.dialogs.engine import DialogContext, DialogEngine, Outcome, Turn
 from hub.live import announce
 from hub.metrics import Metrics
@@ -55,6 +56,11 @@ CHOICES_KEY = "_choices"
 STATUS_RETRY_DELAYS = (0.5, 2.0, 10.0)
 OFFICER_TEMPLATE = "officer_text"
 """An officer's own words: the template only passes the text through."""
+CITIZEN_RULE = "citizen"
+"""The rate limit (``ratelimit.citizen``) on messages from one citizen address."""
+FLOOD_TEMPLATE = "rate_limited"
+FLOOD_ERROR = "rate_limited"
+"""Why a stored message got no bot answer; also the ``not_answered`` metric's reason."""
 
 
 class NotAccepting(Exception):
@@ -84,9 +90,11 @@ class Gateway:
         vault: NikVault,
         on_queued: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
+        limiter: RateLimiter | None = None,
     ) -> None:
         """``clock`` tells the citizen's "today"; tests pass a fixed one. ``vault``
-        encrypts the NIKs a message holds before anything of it is stored."""
+        encrypts the NIKs a message holds before anything of it is stored. ``limiter``
+        slows a flood from one address (rule ``citizen``); None: no limit."""
         self.settings = settings
         self.db = db
         self.coordinator = coordinator
@@ -97,6 +105,7 @@ class Gateway:
         self.vault = vault
         self.on_queued = on_queued
         self.clock = clock
+        self.limiter = limiter
         self.nlu: NluEngine | None = None
         """Set by the Hub once the engine is loaded; without one every text is out of scope."""
         self._zone = ZoneInfo(settings.server.timezone)
@@ -119,8 +128,11 @@ class Gateway:
         if await self.coordinator.seen(key):
             self.metrics.duplicates.labels(msg.channel).inc()
             return Accepted(duplicate=True)
+        # Counted before the lock: a flood never waits behind itself to learn it is one.
+        verdict = await self._rate(msg, address)
         lock = self.coordinator.lock(f"addr:{address}", lease_seconds=15, wait_seconds=30)
         handed_off = False
+        noticed = False
         async with lock, self.db.begin() as conn:
             if await messages.is_stored(conn, msg.channel, msg.provider_message_id):
                 message_id = None
@@ -152,12 +164,18 @@ class Gateway:
                     await contacts.touch_identity(conn, msg.channel, address, msg.received_at)
                 if message_id is not None and msg.hold:
                     handed_off = await self._hold(conn, conversation, message_id, msg.hold)
+                elif message_id is not None and not verdict.allowed:
+                    noticed = await self._slow_down(conn, conversation, message_id, verdict)
         await self.coordinator.mark_seen(key, DEDUPE_TTL_SECONDS)
         if message_id is None:
             self.metrics.duplicates.labels(msg.channel).inc()
             return Accepted(duplicate=True)
         self.metrics.inbound.labels(msg.channel).inc()
-        if not msg.hold:
+        if not verdict.allowed and not msg.hold:
+            self.metrics.not_answered.labels(msg.channel, FLOOD_ERROR).inc()
+            if noticed:
+                self.on_queued()
+        elif not msg.hold:
             self._spawn(self.process(conversation.id))
         elif handed_off:
             await announce(
@@ -168,6 +186,32 @@ class Gateway:
                 self.coordinator, "message", conversation_id=conversation.id, message_id=message_id
             )
         return Accepted(duplicate=False, message_id=message_id, conversation_id=conversation.id)
+
+    async def _rate(self, msg: InboundMessage, address: str) -> Verdict:
+        """One more message from this address under ``ratelimit.citizen``, in every process
+        (Redis). Keyed by channel and sender, never by the source IP: webhooks all come
+        from a few provider addresses. Held mail is not answered anyway and not counted."""
+        if self.limiter is None or msg.hold:
+            return Verdict(True)
+        return await self.limiter.hit(CITIZEN_RULE, f"{msg.channel}:{address}")
+
+    async def _slow_down(
+        self, conn: Any, conversation: ConversationRecord, message_id: int, verdict: Verdict
+    ) -> bool:
+        """Keep a message over the limit unanswered (officers still see it) and tell the
+        citizen once per window; True when the notice was queued. Runs under the
+        address lock, so two processes never both send the notice."""
+        await messages.mark_processed(conn, message_id, ProcessingState.HANDLED, error=FLOOD_ERROR)
+        assert self.limiter is not None
+        notice = f"flood:{conversation.channel}:{conversation.address}"
+        if await self.coordinator.seen(notice):
+            return False
+        quiet = max(verdict.retry_after, self.limiter.shortest_window(CITIZEN_RULE), 1.0)
+        await self.coordinator.mark_seen(notice, quiet)
+        await self._queue_replies(
+            conn, conversation, [Reply(FLOOD_TEMPLATE)], conversation.locale, None
+        )
+        return True
 
     async def _hold(
         self, conn: Any, conversation: ConversationRecord, message_id: int, reason: str

@@ -1,9 +1,12 @@
-"""Who is logged in: roles, logins with lockout, and sessions.
+"""Who is logged in: roles, logins slowed after wrong passwords, and sessions.
 
 A login answers the same way, after the same argon2 work, whether the account is
-unknown, inactive, locked or the password wrong, so the login form tells an attacker
-nothing about which usernames exist. The session cookie is 32 random bytes; only its
-SHA-256 is stored (like the API tokens), and each session has its own CSRF token.
+unknown, inactive or the password wrong, so the login form tells an attacker
+nothing about which usernames exist. Wrong passwords make the next try wait
+(:mod:`hub.console.throttle`), per source address and per username, for unknown
+usernames too; no account is ever locked, so nobody can lock the officers out.
+The session cookie is 32 random bytes; only its SHA-256 is stored (like the API
+tokens), and each session has its own CSRF token.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.console.context import ConsoleContext
 from hub.console.passwords import PasswordError, check_new_password
+from hub.console.throttle import LoginThrottle, Throttled
+from hub.coordination.ratelimit import RateLimiter
 from hub.store import audit as audit_store
 from hub.store import console_sessions as session_store
 from hub.store import officers as officer_store
@@ -118,15 +123,25 @@ def normalise_username(username: str) -> str:
 
 
 class ConsoleAuth:
-    """Logins, lockouts, sessions and their audit events, over one ConsoleContext."""
+    """Logins, their throttle, sessions and their audit events, over one ConsoleContext."""
 
     def __init__(self, ctx: ConsoleContext) -> None:
         self.ctx = ctx
         self.config = ctx.settings.console
+        limiter = ctx.limiter if ctx.limiter is not None else RateLimiter.open({})
+        self.throttle = LoginThrottle(limiter.storage, self.config.login_throttle, ctx.clock)
 
-    async def login(self, username: str, password: str, *, remote: str | None) -> NewSession | None:
-        """A new session for the right password of an active, unlocked account; else None."""
+    async def login(
+        self, username: str, password: str, *, remote: str | None
+    ) -> NewSession | Throttled | None:
+        """A new session for the right password of an active account; None when refused;
+        :class:`Throttled` when this try must wait (no password checked, nothing counted)."""
         name = normalise_username(username)
+        address = remote or ""
+        throttled = await self.throttle.check(name, address)
+        if throttled is not None:
+            await self._throttled(throttled, name, remote)
+            return throttled
         found = None
         if USERNAME.fullmatch(name):
             async with self.ctx.db.engine.connect() as conn:
@@ -137,38 +152,41 @@ class ConsoleAuth:
             await self.ctx.passwords.waste_time(password)
             reason = "unknown_user" if found is None else "inactive"
             officer_id = None if found is None else found[0].id
-            await self._audit(officer_id, "login_failed", {"reason": reason, **where}, now)
+            failures = await self.throttle.failed(name, address)
+            detail = {"reason": reason, "failures": failures, **where}
+            await self._audit(officer_id, "login_failed", detail, now)
             return None
         record, password_hash = found
-        if record.locked_at(now):
-            await self.ctx.passwords.waste_time(password)
-            await self._audit(record.id, "login_refused_locked", where, now)
-            return None
         if not await self.ctx.passwords.verify_async(password_hash, password):
-            await self._failed(record, now, where)
+            await self._failed(record, now, where, address)
             return None
+        await self.throttle.succeeded(name, address)
         new_hash = None
         if self.ctx.passwords.needs_rehash(password_hash):
             new_hash = await self.ctx.passwords.hash_async(password)
         return await self._open_session(record, now, where, new_hash)
 
-    async def _failed(self, record: OfficerRecord, now: datetime, where: dict[str, Any]) -> None:
-        async with self.ctx.db.begin() as conn:
-            failed = await officer_store.record_failed_login(
-                conn,
-                record.id,
-                at=now,
-                max_failures=self.config.max_failed_logins,
-                lock_for=timedelta(minutes=self.config.lockout_minutes),
-            )
-            detail = {"reason": "wrong_password", "failures": failed.failed_logins, **where}
-            await self._audit_in(conn, record.id, "login_failed", detail, now)
-            if failed.locked_until is not None and failed.locked_until > now:
-                locked = {
-                    "until": failed.locked_until.isoformat(),
-                    "failures": failed.failed_logins,
-                }
-                await self._audit_in(conn, record.id, "account_locked", locked, now, "officer")
+    async def _failed(
+        self, record: OfficerRecord, now: datetime, where: dict[str, Any], address: str
+    ) -> None:
+        failures = await self.throttle.failed(record.username, address)
+        detail = {"reason": "wrong_password", "failures": failures, **where}
+        await self._audit(record.id, "login_failed", detail, now)
+
+    async def _throttled(self, throttled: Throttled, name: str, remote: str | None) -> None:
+        """Audited once per wait (the first refused try), so a hammering client cannot
+        fill the audit log; the officer is named when the username is one."""
+        if not throttled.first:
+            return
+        officer_id = None
+        if USERNAME.fullmatch(name):
+            async with self.ctx.db.engine.connect() as conn:
+                found = await officer_store.credentials(conn, name)
+            officer_id = found[0].id if found is not None else None
+        detail: dict[str, Any] = {"scope": throttled.scope, "retry_after": throttled.seconds}
+        if remote:
+            detail["remote"] = remote
+        await self._audit(officer_id, "login_throttled", detail, self.ctx.clock())
 
     async def _open_session(
         self,
@@ -220,21 +238,27 @@ class ConsoleAuth:
 
     async def change_password(
         self, session: ConsoleSession, current: str, new: str, *, remote: str | None
-    ) -> str | None:
+    ) -> str | Throttled | None:
         """The officer's own new password; None when done, else why not (``wrong_password``,
-        ``weak``, ``same``). A wrong current password counts as a failed login, so a
-        session left open on a counter PC cannot be used to guess it; the officer's
-        other sessions end, this one stays."""
+        ``weak``, ``same``, or :class:`Throttled`). A wrong current password counts as a
+        failed login and waits like one, so a session left open on a counter PC cannot
+        be used to guess it; the officer's other sessions end, this one stays."""
         now = self.ctx.clock()
         where = {"remote": remote} if remote else {}
+        address = remote or ""
+        throttled = await self.throttle.check(session.officer.username, address)
+        if throttled is not None:
+            await self._throttled(throttled, session.officer.username, remote)
+            return throttled
         async with self.ctx.db.engine.connect() as conn:
             found = await officer_store.credentials(conn, session.officer.username)
         if found is None:
             return "wrong_password"
         record, password_hash = found
         if not await self.ctx.passwords.verify_async(password_hash, current):
-            await self._failed(record, now, where)
+            await self._failed(record, now, where, address)
             return "wrong_password"
+        await self.throttle.succeeded(record.username, address)
         try:
             check_new_password(new)
         except PasswordError:

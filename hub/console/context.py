@@ -19,6 +19,7 @@ from hub.catalogue import Catalogue
 from hub.config import Settings
 from hub.console.passwords import Passwords
 from hub.coordination import Coordinator
+from hub.coordination.ratelimit import RateLimiter
 from hub.model import utcnow
 from hub.resources import templates_dir
 from hub.store import Database
@@ -31,7 +32,7 @@ class ConsoleContext:
     coordinator: Coordinator
     """Pub/sub for live updates (in-process, or Redis with several hub processes)."""
     clock: Callable[[], datetime] = utcnow
-    """Aware UTC "now": session expiry, lockouts, audit times. Tests pass their own."""
+    """Aware UTC "now": session expiry, login waits, audit times. Tests pass their own."""
     templates: Path = field(default_factory=templates_dir)
     """The hub's templates root; console pages are in its ``console/`` folder."""
     passwords: Passwords = field(default_factory=Passwords)
@@ -42,6 +43,9 @@ class ConsoleContext:
     on the citizen's own channel (the gateway's door; the console knows no channel)."""
     catalogue: Callable[[], Catalogue] | None = None
     """The catalogue in use (agencies and service names), read at each request."""
+    limiter: RateLimiter | None = None
+    """The hub's rate limiter; its storage keeps the login throttle (Redis: shared by
+    every process). None: an in-process one."""
 
 
 CONTEXT: web.AppKey[ConsoleContext] = web.AppKey("console_context", ConsoleContext)

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.client_ip import client_ip, trusted_networks
 from hub.console.auth import AUTH, NewSession, Role
 from hub.console.context import CONTEXT
 from hub.console.pages import render
@@ -27,6 +28,7 @@ from hub.console.session import (
     safe_next,
     see_other,
 )
+from hub.console.throttle import Throttled
 from hub.store import audit as audit_store
 from hub.store import officers as officer_store
 
@@ -40,8 +42,26 @@ def _secure(request: web.Request) -> bool:
     return request.app[CONTEXT].settings.server.public_url.startswith("https://")
 
 
+def _remote(request: web.Request) -> str:
+    """The client's address behind the configured proxies: what logins are throttled by."""
+    proxies = request.app[CONTEXT].settings.server.trusted_proxies
+    return client_ip(request, trusted_networks(proxies))
+
+
+def _wait(response: web.Response, throttled: Throttled | None) -> web.Response:
+    if throttled is not None:
+        response.headers["Retry-After"] = str(throttled.seconds)
+    return response
+
+
 def _login_form(
-    request: web.Request, *, status: int = 200, error: str = "", username: str = "", next_: str = ""
+    request: web.Request,
+    *,
+    status: int = 200,
+    error: str = "",
+    username: str = "",
+    next_: str = "",
+    throttled: Throttled | None = None,
 ) -> web.Response:
     token = request.cookies.get(LOGIN_COOKIE, "")
     if not (0 < len(token) <= 64) or status == 403:
@@ -54,6 +74,7 @@ def _login_form(
         username=username,
         next=safe_next(next_) if next_ else "",
         form_token=token,
+        retry_after=throttled.seconds if throttled else 0,
     )
     response.set_cookie(
         LOGIN_COOKIE,
@@ -63,7 +84,7 @@ def _login_form(
         samesite="Strict",
         secure=_secure(request),
     )
-    return response
+    return _wait(response, throttled)
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
@@ -88,7 +109,11 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return _login_form(
             request, status=403, error="form_expired", username=username, next_=next_
         )
-    new = await request.app[AUTH].login(username, password, remote=request.remote)
+    new = await request.app[AUTH].login(username, password, remote=_remote(request))
+    if isinstance(new, Throttled):
+        return _login_form(
+            request, status=429, error="throttled", username=username, next_=next_, throttled=new
+        )
     if new is None:
         return _login_form(request, status=401, error="invalid", username=username, next_=next_)
     response = see_other(safe_next(next_))
@@ -113,14 +138,20 @@ def _set_session_cookie(
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
-    await request.app[AUTH].logout(current_session(request), remote=request.remote)
+    await request.app[AUTH].logout(current_session(request), remote=_remote(request))
     response = see_other(LOGIN_PATH)
     response.del_cookie(COOKIE, path=PREFIX)
     return response
 
 
 PASSWORD_PATH = PREFIX + "/password"
-PASSWORD_ERRORS = {"wrong_password": 401, "weak": 400, "same": 400, "mismatch": 400}
+PASSWORD_ERRORS = {
+    "wrong_password": 401,
+    "weak": 400,
+    "same": 400,
+    "mismatch": 400,
+    "throttled": 429,
+}
 
 
 async def password_page(request: web.Request) -> web.StreamResponse:
@@ -132,20 +163,24 @@ async def password_submit(request: web.Request) -> web.StreamResponse:
     """An officer's own new password (CSRF checked by the console middleware)."""
     form = await request.post()
     current, new = _field(form, "current"), _field(form, "new")
-    error = "mismatch" if new != _field(form, "confirm") else None
+    error: str | Throttled | None = "mismatch" if new != _field(form, "confirm") else None
     if error is None:
         error = await request.app[AUTH].change_password(
-            current_session(request), current, new, remote=request.remote
+            current_session(request), current, new, remote=_remote(request)
         )
     if error is not None:
-        return render(
+        throttled = error if isinstance(error, Throttled) else None
+        code = "throttled" if isinstance(error, Throttled) else error
+        response = render(
             request,
             "password.html",
-            status=PASSWORD_ERRORS[error],
+            status=PASSWORD_ERRORS[code],
             active="password",
             done=False,
-            error=error,
+            error=code,
+            retry_after=throttled.seconds if throttled else 0,
         )
+        return _wait(response, throttled)
     return see_other(PASSWORD_PATH + "?ok=1")
 
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
@@ -36,7 +36,9 @@ class RateLimiter:
         """``rules`` maps a rule name to a ``limits`` string; a rule not listed never limits."""
         self._storage = storage
         self._strategy = MovingWindowRateLimiter(storage)
-        self._rules: dict[str, RateLimitItem] = {name: parse(text) for name, text in rules.items()}
+        self._rules: dict[str, list[RateLimitItem]] = {
+            name: parse_many(text) for name, text in rules.items()
+        }
         self._degraded = False
 
     @classmethod
@@ -56,41 +58,53 @@ class RateLimiter:
         """True when ``rule`` is configured (an unconfigured rule allows everything)."""
         return rule in self._rules
 
+    @property
+    def storage(self) -> Storage:
+        """The shared counters, for throttles that are not a plain rate (console logins)."""
+        return self._storage
+
+    def shortest_window(self, rule: str) -> float:
+        """The shortest window of ``rule`` in seconds (0 when unconfigured)."""
+        return float(min((item.get_expiry() for item in self._rules.get(rule, [])), default=0))
+
     async def hit(self, rule: str, key: str, *, cost: int = 1) -> Verdict:
-        """Count one hit of ``key`` under ``rule``; refused once the window is full."""
-        item = self._rules.get(rule)
-        if item is None:
+        """Count one hit of ``key`` under every rate of ``rule`` ("20/minute;200/day");
+        refused once any of their windows is full, with the longest wait."""
+        items = self._rules.get(rule)
+        if not items:
             return Verdict(True)
+        waits: list[float] = []
         try:
-            if await self._strategy.hit(item, rule, key, cost=cost):
-                self._degraded = False
-                return Verdict(True)
-            stats = await self._strategy.get_window_stats(item, rule, key)
+            for item in items:
+                if not await self._strategy.hit(item, rule, key, cost=cost):
+                    stats = await self._strategy.get_window_stats(item, rule, key)
+                    waits.append(max(0.0, stats.reset_time - time.time()))
         except Exception:
             if not self._degraded:
                 log.warning("rate limits cannot be checked; letting messages through")
                 self._degraded = True
             return Verdict(True)
-        return Verdict(False, max(0.0, stats.reset_time - time.time()))
+        self._degraded = False
+        return Verdict(False, max(waits)) if waits else Verdict(True)
 
     async def test(self, rule: str, key: str) -> bool:
         """Whether one more hit would fit, without counting it."""
-        item = self._rules.get(rule)
-        if item is None:
-            return True
+        items = self._rules.get(rule, [])
         try:
-            return await self._strategy.test(item, rule, key)
+            for item in items:
+                if not await self._strategy.test(item, rule, key):
+                    return False
         except Exception:
             return True
+        return True
 
     async def clear(self, rule: str, key: str) -> None:
         """Forget ``key``'s hits under ``rule`` (a successful login clears its failures)."""
-        item = self._rules.get(rule)
-        if item is not None:
-            try:
+        try:
+            for item in self._rules.get(rule, []):
                 await self._strategy.clear(item, rule, key)
-            except Exception:
-                log.warning("rate limit could not be cleared")
+        except Exception:
+            log.warning("rate limit could not be cleared")
 
     async def close(self) -> None:
         """Release the storage's connections (Redis)."""

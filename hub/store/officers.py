@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,14 +36,6 @@ class OfficerRecord:
 
     def locked_at(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
-
-
-@dataclass(frozen=True, slots=True)
-class FailedLogin:
-    """The counter after a failure, and the lock it set (if it reached the maximum)."""
-
-    failed_logins: int
-    locked_until: datetime | None
 
 
 _COLUMNS = (
@@ -158,37 +150,6 @@ async def set_password(conn: AsyncConnection, officer_id: int, password_hash: st
         sa.update(officers).where(officers.c.id == officer_id).values(password_hash=password_hash)
     )
     return bool(result.rowcount == 1)
-
-
-async def record_failed_login(
-    conn: AsyncConnection,
-    officer_id: int,
-    *,
-    at: datetime,
-    max_failures: int,
-    lock_for: timedelta,
-) -> FailedLogin:
-    """Count one failure and lock the account when it reaches ``max_failures``.
-
-    A lock that has run out starts the count afresh, so an officer who waited it
-    out gets ``max_failures`` tries again rather than being locked by one typo.
-    """
-    expired = sa.and_(officers.c.locked_until.is_not(None), officers.c.locked_until <= at)
-    count = sa.case((expired, 1), else_=officers.c.failed_logins + 1)
-    locked_until = sa.case(
-        (count >= max_failures, sa.literal(at + lock_for, officers.c.locked_until.type)),
-        (expired, sa.null()),
-        else_=officers.c.locked_until,
-    )
-    row = (
-        await conn.execute(
-            sa.update(officers)
-            .where(officers.c.id == officer_id)
-            .values(failed_logins=count, locked_until=locked_until)
-            .returning(officers.c.failed_logins, officers.c.locked_until)
-        )
-    ).one()
-    return FailedLogin(failed_logins=int(row.failed_logins), locked_until=row.locked_until)
 
 
 async def record_login(conn: AsyncConnection, officer_id: int, at: datetime) -> None:
