@@ -175,6 +175,10 @@ class Gateway:
             self.metrics.not_answered.labels(msg.channel, FLOOD_ERROR).inc()
             if noticed:
                 self.on_queued()
+            # Not answered, but an officer holding the conversation sees it arrive.
+            await announce(
+                self.coordinator, "message", conversation_id=conversation.id, message_id=message_id
+            )
         elif not msg.hold:
             self._spawn(self.process(conversation.id))
         elif handed_off:
