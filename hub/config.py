@@ -513,7 +513,7 @@ class ConsoleConfig(_Section):
     session_hours: float = Field(default=12.0, gt=0, le=24 * 31)
     """How long a login lasts; the officer logs in again after it."""
     login_throttle: LoginThrottleConfig = Field(default_factory=lambda: LoginThrottleConfig())
-    """Growing waits after wrong passwords (docs/security.md (Floods and password guessing)); no account is locked."""
+    """Growing waits after wrong passwords (docs/security.md); no account is locked."""
     max_failed_logins: int | None = Field(default=None, ge=1, le=100)
     """Deprecated and ignored: accounts are no longer locked (see ``login_throttle``)."""
     lockout_minutes: float | None = Field(default=None, gt=0, le=24 * 60)
