@@ -294,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_keys.run(args, settings)
         elif args.command == "purge":
             return cli_purge.run(args, settings)
-    except (SchemaOutOfDate, CatalogueError) as exc:
+    except (SchemaOutOfDate, CatalogueError, ConfigError) as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

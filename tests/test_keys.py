@@ -82,3 +82,15 @@ def test_config_check_hides_every_key(
     out = capsys.readouterr().out
     assert "k" * 40 not in out and nik_key not in out and "metrics-token-1234567890" not in out
     assert json.loads(out)["security"]["nik_keys"] == ["***"]
+
+
+def test_serve_with_a_damaged_keys_file_says_so_without_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "omnihub.keys"
+    path.write_text("{broken")
+    monkeypatch.setenv("OMNIHUB_SECURITY__KEYS_FILE", str(path))
+    monkeypatch.setenv("OMNIHUB_STORAGE__URL", f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    assert cli.main(["serve", "--port", "18999"]) == 2
+    err = capsys.readouterr().err
+    assert "keys file" in err and str(path) in err and "Traceback" not in err
