@@ -20,8 +20,8 @@ A scenario file is YAML holding a list of scenarios::
 Matching rule (one, for every turn): the bot's replies to a turn are joined into one
 text (each reply's text, then its buttons' titles one per line). Every ``expect``
 pattern must be found *anywhere* in that text (``re.search``, case-insensitive,
-order not checked); no ``not_expect`` pattern may be found. A turn whose ``expect``
-is empty still waits for at least one reply.
+``^``/``$`` at each line, order not checked); no ``not_expect`` pattern may be
+found. A turn whose ``expect`` is empty still waits for at least one reply.
 
 ``end_state`` lists what the database holds once the conversation is over: the
 conversation's fields, and *exactly* the bookings and tickets listed (each listed
@@ -50,6 +50,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 WITA = ZoneInfo("Asia/Makassar")
 # A Monday morning: "besok" is Tuesday 1 December, and the dates offered never move.
 DEFAULT_CLOCK = datetime(2026, 11, 30, 8, 0, tzinfo=WITA)
+
+# Case-insensitive; ^ and $ match at each line (a reply line, a button title).
+FLAGS = re.IGNORECASE | re.MULTILINE
 
 Channel = Literal["webchat", "sms", "whatsapp"]
 
@@ -176,10 +179,10 @@ def check_turn(turn: Turn, replies: Sequence[Reply]) -> str | None:
         return f"no reply to {turn.say!r}"
     text = turn_text(replies)
     for pattern in turn.expect:
-        if not re.search(pattern, text, re.IGNORECASE):
+        if not re.search(pattern, text, FLAGS):
             return f"after {turn.say!r}: expected /{pattern}/ in {_short(text)!r}"
     for pattern in turn.not_expect:
-        if re.search(pattern, text, re.IGNORECASE):
+        if re.search(pattern, text, FLAGS):
             return f"after {turn.say!r}: did not expect /{pattern}/ in {_short(text)!r}"
     return None
 
