@@ -89,8 +89,10 @@ async def play(scenario: Scenario, base: str, settle: float) -> str | None:
 
 
 async def _say(ws: aiohttp.ClientWebSocketResponse, text: str, settle: float) -> list[Reply]:
-    """Send one message; its replies: at least one, then all that come within ``settle``."""
-    await ws.send_str(json.dumps({"type": "message", "id": uuid.uuid4().hex, "text": text}))
+    """Send one message; its replies (those answering it: ``reply_to``): at least one,
+    then all that come until none has for ``settle`` seconds."""
+    message_id = uuid.uuid4().hex
+    await ws.send_str(json.dumps({"type": "message", "id": message_id, "text": text}))
     replies: list[Reply] = []
     async with asyncio.timeout(TIMEOUT):
         while True:
@@ -103,7 +105,7 @@ async def _say(ws: aiohttp.ClientWebSocketResponse, text: str, settle: float) ->
             if msg.type != aiohttp.WSMsgType.TEXT:
                 raise aiohttp.ClientError(f"websocket closed ({msg.type.name})")
             frame = json.loads(msg.data)
-            if frame.get("type") == "message":
+            if frame.get("type") == "message" and frame.get("reply_to") == message_id:
                 titles = tuple(str(c.get("title", "")) for c in frame.get("choices") or [])
                 replies.append(Reply(str(frame.get("text", "")), titles))
             elif frame.get("type") == "error":

@@ -56,14 +56,26 @@ class Citizen(Protocol):
 
 
 class WebChatCitizen:
+    """Replies are those answering this turn's message (``reply_to``), all that come
+    until none has for ``SETTLE`` seconds; a late one from an earlier turn is not counted."""
+
     def __init__(self, chat: ChatClient) -> None:
         self.chat = chat
 
     async def say(self, text: str) -> list[Reply]:
-        await self.chat.say(text)
-        first = await self.chat.replies(1, TIMEOUT)
-        frames = first + await self.chat.quiet(SETTLE)
-        return [Reply(f["text"], tuple(c["title"] for c in f["choices"])) for f in frames]
+        message_id = await self.chat.say(text)
+        replies: list[Reply] = []
+        async with asyncio.timeout(TIMEOUT):
+            while True:
+                try:
+                    frame = await self.chat.next_frame(SETTLE if replies else TIMEOUT)
+                except TimeoutError:
+                    if replies:
+                        return replies
+                    raise
+                if frame["type"] == "message" and frame.get("reply_to") == message_id:
+                    titles = tuple(c["title"] for c in frame["choices"])
+                    replies.append(Reply(frame["text"], titles))
 
 
 class TwilioCitizen:
