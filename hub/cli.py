@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub import cli_email, cli_keys, cli_nlu, cli_officer, cli_purge, cli_token
+from hub import cli_dialogs, cli_email, cli_keys, cli_nlu, cli_officer, cli_purge, cli_token
 from hub.app import HUB, Hub, SchemaOutOfDate, create_app
 from hub.catalogue import CatalogueError
 from hub.channels.cli import CliChannel
@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_officer.add_commands(sub)
     cli_email.add_commands(sub)
     cli_purge.add_commands(sub)
+    cli_dialogs.add_commands(sub)
 
     config = sub.add_parser("config", help="configuration")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -269,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "officer",
         "email",
         "purge",
+        "dialogs",
     )
     configure_logging("WARNING" if quiet else settings.logging.level)
     try:
@@ -294,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_keys.run(args, settings)
         elif args.command == "purge":
             return cli_purge.run(args, settings)
+        elif args.command == "dialogs":
+            return cli_dialogs.run(args, settings)
     except (SchemaOutOfDate, CatalogueError, ConfigError) as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2

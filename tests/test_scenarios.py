@@ -1,0 +1,160 @@
+"""Every dialog scenario in tests/scenarios/*.yaml, on each of its channels, via the real app.
+
+Each scenario+channel is one test: a fresh hub (its clock held at the scenario's
+``clock``), a citizen on the web chat (tests/chat_client.py), by SMS or on WhatsApp
+(Twilio webhooks, replies caught by the fake Twilio), then ``end_state`` read from the
+database. The format and the matching rule are in hub/dialogs/scenarios.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Application
+
+from hub.app import HUB, create_app
+from hub.config import Settings
+from hub.dialogs.scenarios import (
+    Reply,
+    Scenario,
+    State,
+    check_end_state,
+    check_turn,
+    load_scenarios,
+)
+from hub.store.tables import bookings, conversations, tickets
+from tests.chat_client import ChatClient
+from tests.clock import Clock
+from tests.fakes.twilio import FakeTwilio
+from tests.test_twilio import WEBHOOK, fixture, post, settings_for
+
+AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+SETTLE = 0.3  # seconds without a new reply after which a turn's replies are complete
+TIMEOUT = 15.0
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        for scenario in load_scenarios(path):
+            for channel in scenario.channel:
+                case_id = f"{path.stem}:{scenario.name}:{channel}"
+                cases.append(pytest.param(scenario, channel, id=case_id))
+    return cases
+
+
+class Citizen(Protocol):
+    async def say(self, text: str) -> list[Reply]: ...
+
+
+class WebChatCitizen:
+    """Replies are those answering this turn's message (``reply_to``), all that come
+    until none has for ``SETTLE`` seconds; a late one from an earlier turn is not counted."""
+
+    def __init__(self, chat: ChatClient) -> None:
+        self.chat = chat
+
+    async def say(self, text: str) -> list[Reply]:
+        message_id = await self.chat.say(text)
+        replies: list[Reply] = []
+        async with asyncio.timeout(TIMEOUT):
+            while True:
+                try:
+                    frame = await self.chat.next_frame(SETTLE if replies else TIMEOUT)
+                except TimeoutError:
+                    if replies:
+                        return replies
+                    raise
+                if frame["type"] == "message" and frame.get("reply_to") == message_id:
+                    titles = tuple(c["title"] for c in frame["choices"])
+                    replies.append(Reply(frame["text"], titles))
+
+
+class TwilioCitizen:
+    """One phone number on SMS or WhatsApp (``whatsapp:`` addresses through Twilio)."""
+
+    def __init__(self, client: TestClient[Any, Any], twilio: FakeTwilio, form: str) -> None:
+        self.client, self.twilio, self.form = client, twilio, form
+        self.inbound = 0
+
+    async def say(self, text: str) -> list[Reply]:
+        seen = len(self.twilio.messages)
+        self.inbound += 1
+        params = fixture(self.form, MessageSid=f"SM{self.inbound:032x}", Body=text)
+        response = await post(self.client, WEBHOOK, params)
+        assert response.status == 200, f"webhook answered {response.status}"
+        await self.twilio.wait_for_messages(seen + 1, TIMEOUT)
+        while True:
+            count = len(self.twilio.messages)
+            await asyncio.sleep(SETTLE)
+            if len(self.twilio.messages) == count:
+                break
+        return [Reply(m.field("Body")) for m in self.twilio.messages[seen:]]
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    fake = await FakeTwilio().start()
+    yield fake
+    await fake.close()
+
+
+async def _state(client: TestClient[Any, Any]) -> State:
+    async with client.app[HUB].db.engine.connect() as conn:
+
+        async def rows(query: Any) -> list[dict[str, Any]]:
+            return [dict(r._mapping) for r in (await conn.execute(query)).all()]
+
+        convs = await rows(
+            sa.select(conversations.c.status, conversations.c.channel).order_by(conversations.c.id)
+        )
+        booked = await rows(
+            sa.select(
+                bookings.c.service_id, bookings.c.status, bookings.c.session, bookings.c.channel
+            )
+        )
+        filed = await rows(
+            sa.select(
+                tickets.c.kind,
+                tickets.c.status,
+                tickets.c.confidential,
+                tickets.c.agency,
+                tickets.c.service_id,
+                tickets.c.channel,
+            )
+        )
+    return State(convs[-1] if convs else None, booked, filed)
+
+
+@pytest.mark.parametrize(("scenario", "channel"), _cases())
+async def test_scenario(
+    scenario: Scenario,
+    channel: str,
+    aiohttp_client: AiohttpClient,
+    make_settings: Callable[..., Settings],
+    twilio: FakeTwilio,
+) -> None:
+    clock = Clock(scenario.clock)
+    citizen: Citizen
+    if channel == "webchat":
+        client = await aiohttp_client(create_app(make_settings(), clock=clock))
+        citizen = WebChatCitizen(await ChatClient.connect(client))
+    else:
+        settings = settings_for(make_settings, twilio)
+        client = await aiohttp_client(create_app(settings, clock=clock))
+        form = "sms_text" if channel == "sms" else "whatsapp_text"
+        citizen = TwilioCitizen(client, twilio, form)
+    for turn in scenario.turns:
+        problem = check_turn(turn, await citizen.say(turn.say))
+        assert problem is None, problem
+    if scenario.end_state is not None:
+        problem = check_end_state(scenario.end_state, await _state(client))
+        assert problem is None, problem
