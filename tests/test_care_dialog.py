@@ -501,14 +501,15 @@ async def test_asking_for_a_person_on_saturday_says_when_officers_answer(
     assert handoff["text"].endswith(
         "Saat ini di luar jam kerja. Petugas akan membalas di chat ini pada Senin, "
         "7 Desember 2026, mulai pukul 08.00 WITA. Pesan yang Anda kirim sekarang tetap "
-        "tersimpan."
+        'tersimpan.\nSambil menunggu, Anda tetap bisa bertanya kepada saya, misalnya ketik "menu".'
     )
     english = await chat_on(client)
     [handoff] = await english.say("I want to talk to a human")
     assert handoff["text"] == (
         "All right, I am passing this chat to an officer.\n"
         "It is outside office hours now. An officer will answer in this chat on Monday "
-        "7 December 2026, from 08:00 WITA. Messages you send meanwhile are kept."
+        "7 December 2026, from 08:00 WITA. Messages you send meanwhile are kept.\n"
+        'Meanwhile you can still ask me, for example type "menu".'
     )
     await chat.chat.close()
     await english.chat.close()
