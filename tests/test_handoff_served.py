@@ -25,6 +25,7 @@ from hub.app import HUB, Hub, create_app
 from hub.channels.base import Capabilities
 from hub.channels.sms_text import is_gsm7, segments, to_gsm7
 from hub.config import Settings
+from hub.dialogs.person import asks_for_a_person
 from hub.model import AddressKind, Reply
 from hub.render import Renderer
 from hub.resources import templates_dir
@@ -213,3 +214,21 @@ def test_every_handoff_sms_fits_one_segment() -> None:
                 assert is_gsm7(body) and segments(body) == 1, (locale, reason, body)
                 told = "MENU" in body
                 assert told == (reason == "failures" or not is_open), body
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("mana supervisornya", True),
+        ("saya mau bicara dengan atasan", True),
+        ("panggil petugas", True),
+        ("I want to talk to a person", True),
+        ("can I speak to your manager?", True),
+        ("syarat ktp", False),
+        ("tadi atasannya bilang berkas saya kurang lengkap jadi harus datang lagi besok", False),
+    ],
+)
+def test_a_short_request_for_a_supervisor_is_read_as_asking_for_a_person(
+    text: str, asks: bool
+) -> None:
+    assert asks_for_a_person(text) is asks

@@ -220,8 +220,14 @@ class DialogEngine:
         if self.care is None or self.care.active(state) or turn.choice_payload:
             return None
         intent = understanding.intent
-        asked = intent.name == "talk_to_human" and intent.confidence >= self.threshold
-        if not (asked or asks_for_a_person(turn.text)):
+        sure = intent.confidence >= self.threshold
+        if intent.name == "talk_to_human" and sure:
+            asked = True
+        elif sure and intent.name in CARE_INTENTS:
+            asked = False  # "mau komplain atasannya": a complaint about someone, not a request
+        else:
+            asked = asks_for_a_person(turn.text)
+        if not asked:
             return None
         return "angry" if is_angry(turn.text) else "asked"
 

@@ -41,7 +41,6 @@ PERSON_WORDS = (
     "a person",
     "a human",
     "real person",
-    "an officer",
     "a supervisor",
     "your supervisor",
     "your boss",
