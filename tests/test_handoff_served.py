@@ -25,14 +25,17 @@ from hub.app import HUB, Hub, create_app
 from hub.channels.base import Capabilities
 from hub.channels.sms_text import is_gsm7, segments, to_gsm7
 from hub.config import Settings
+from hub.dialogs.engine import SERVED
 from hub.dialogs.person import asks_for_a_person
 from hub.model import AddressKind, Reply
 from hub.render import Renderer
 from hub.resources import templates_dir
 from hub.store import conversations as conversation_store
+from hub.store.inbox import SERVED_KEY
 from hub.store.tables import conversations, messages
 from tests.chat_client import ChatClient
 from tests.clock import Clock
+from tests.test_console_inbox import Desk, add_officer
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
@@ -232,3 +235,37 @@ def test_a_short_request_for_a_supervisor_is_read_as_asking_for_a_person(
     text: str, asks: bool
 ) -> None:
     assert asks_for_a_person(text) is asks
+
+
+async def test_officers_see_what_the_bot_answered_while_waiting_and_a_claim_silences_it(
+    client: TestClient[Any, Any],
+) -> None:
+    await add_officer(client.app, "made", name="Made Sudarsana")
+    desk = Desk(client)
+    await desk.login("made")
+    chat = await ChatClient.connect(client)
+    await misunderstood_twice(chat)
+    [menu] = await say(chat, "menu")
+
+    [row] = await desk.inbox()
+    assert (row["status"], row["reason_label"], row["bot_answers"]) == (
+        "handoff",
+        "Bot tidak memahami",
+        True,
+    )
+    assert row["last_text"] == "menu"
+    assert 'id="bot-answers"' in await desk.page(row["id"])
+    texts = [str(m["text"]) for m in (await desk.history(row["id"]))["messages"]]
+    assert texts[-2:] == ["menu", menu], texts
+
+    claimed = await desk.act(row["id"], "claim")
+    assert claimed.status == 303
+    assert await say(chat, "syarat ktp") == [], "claimed: only the officer answers"
+    [row] = await desk.inbox()
+    assert (row["status"], row["bot_answers"]) == ("officer", False)
+    assert 'id="bot-answers"' not in await desk.page(row["id"])
+    await chat.close()
+
+
+def test_the_store_reads_the_mark_the_engine_writes() -> None:
+    assert SERVED == SERVED_KEY
