@@ -11,7 +11,8 @@ The hub's clock stands on Monday 30 November 2026, 10:00 WITA unless a test move
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +36,9 @@ from hub.store.inbox import SERVED_KEY
 from hub.store.tables import conversations, messages
 from tests.chat_client import ChatClient
 from tests.clock import Clock
+from tests.fakes.twilio import FakeTwilio
 from tests.test_console_inbox import Desk, add_officer
+from tests.test_twilio import WEBHOOK, fixture, post, settings_for
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
@@ -269,3 +272,44 @@ async def test_officers_see_what_the_bot_answered_while_waiting_and_a_claim_sile
 
 def test_the_store_reads_the_mark_the_engine_writes() -> None:
     assert SERVED == SERVED_KEY
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    fake = await FakeTwilio().start()
+    yield fake
+    await fake.close()
+
+
+class Texter:
+    """A citizen by SMS through the Twilio webhook; reads every SMS a message got."""
+
+    def __init__(self, client: TestClient[Any, Any], twilio: FakeTwilio) -> None:
+        self.client, self.twilio, self.sent = client, twilio, 0
+
+    async def say(self, text: str) -> list[str]:
+        before = len(self.twilio.messages)
+        sid = f"SM{self.sent:032x}"
+        self.sent += 1
+        response = await post(self.client, WEBHOOK, fixture("sms_text", MessageSid=sid, Body=text))
+        assert response.status == 200
+        await self.client.app[HUB].gateway.idle()
+        await asyncio.sleep(QUIET)  # the outbox sends shortly after
+        return [m.field("Body") for m in self.twilio.messages[before:]]
+
+
+async def test_by_sms_a_misunderstood_citizen_gets_the_menu_while_waiting(
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings], twilio: FakeTwilio
+) -> None:
+    client = await aiohttp_client(
+        create_app(settings_for(make_settings, twilio), clock=Clock(SATURDAY))
+    )
+    sms = Texter(client, twilio)
+    assert await sms.say("asdfgh qwerty")
+    [handoff] = await sms.say("xyzzy")
+    assert handoff.startswith("Maaf, saya belum paham. Pesan Anda kami teruskan ke petugas.")
+    assert "Senin" in handoff and handoff.endswith("Ketik MENU utk bantuan bot."), handoff
+    assert segments(to_gsm7(handoff)) == 1
+    [menu] = await sms.say("MENU")
+    assert menu.startswith("Layanan chat MPP Badung:") and "4. Bicara dengan petugas" in menu
+    assert await sms.say("hmm xyzzy") == []
