@@ -30,7 +30,7 @@ from hub.channels.base import Capabilities, Channel
 from hub.config import Settings
 from hub.coordination import Coordinator
 from hub.coordination.ratelimit import RateLimiter, Verdict
-from hub.dialogs.engine import DialogContext, DialogEngine, Outcome, Turn
+from hub.dialogs.engine import SERVED, DialogContext, DialogEngine, Outcome, Turn
 from hub.live import announce
 from hub.metrics import Metrics
 from hub.model import (
@@ -310,10 +310,7 @@ class Gateway:
                 conversation = await conversations.get(conn, record.conversation_id)
                 if conversation is None:
                     raise LookupError("conversation vanished")
-                for_officers = conversation.status in (
-                    ConversationStatus.HANDOFF,
-                    ConversationStatus.OFFICER,
-                )
+                for_officers = _for_officers(conversation)
                 if for_officers:
                     # Officers answer these; the console shows the message.
                     await messages.mark_processed(conn, record.id, ProcessingState.HANDLED)
@@ -328,6 +325,14 @@ class Gateway:
             outcome = await self._converse(conversation, record, parse)
             async with self.db.begin() as conn:
                 await self._record(conn, conversation, record, outcome)
+            if conversation.status is ConversationStatus.HANDOFF:
+                # Served while waiting: the console holding it sees the message arrive.
+                await announce(
+                    self.coordinator,
+                    "message",
+                    conversation_id=conversation.id,
+                    message_id=record.id,
+                )
             if outcome.handoff:
                 self.metrics.handoffs.labels(outcome.handoff).inc()
                 await announce(
@@ -544,6 +549,18 @@ class Gateway:
                 task.cancel()
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
             log.warning("shutdown cut processing short; pending messages resume on restart")
+
+
+def _for_officers(conversation: ConversationRecord) -> bool:
+    """Whether only officers answer now: a claimed conversation, or one handed over at the
+    citizen's request in office hours. A handoff the citizen did not ask for (or one
+    outside office hours) keeps the bot answering clear requests until an officer
+    claims it (:data:`hub.dialogs.engine.SERVED`)."""
+    if conversation.status is ConversationStatus.OFFICER:
+        return True
+    if conversation.status is ConversationStatus.HANDOFF:
+        return not conversation.state.get(SERVED)
+    return False
 
 
 def _threading(msg: InboundMessage, capabilities: Capabilities) -> conversations.Threading | None:

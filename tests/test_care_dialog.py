@@ -501,14 +501,15 @@ async def test_asking_for_a_person_on_saturday_says_when_officers_answer(
     assert handoff["text"].endswith(
         "Saat ini di luar jam kerja. Petugas akan membalas di chat ini pada Senin, "
         "7 Desember 2026, mulai pukul 08.00 WITA. Pesan yang Anda kirim sekarang tetap "
-        "tersimpan."
+        'tersimpan.\nSambil menunggu, Anda tetap bisa bertanya kepada saya, misalnya ketik "menu".'
     )
     english = await chat_on(client)
     [handoff] = await english.say("I want to talk to a human")
     assert handoff["text"] == (
         "All right, I am passing this chat to an officer.\n"
         "It is outside office hours now. An officer will answer in this chat on Monday "
-        "7 December 2026, from 08:00 WITA. Messages you send meanwhile are kept."
+        "7 December 2026, from 08:00 WITA. Messages you send meanwhile are kept.\n"
+        'Meanwhile you can still ask me, for example type "menu".'
     )
     await chat.chat.close()
     await english.chat.close()
@@ -590,7 +591,7 @@ async def test_two_fallbacks_in_a_row_hand_over_and_an_understood_turn_resets(
     await chat.chat.close()
 
 
-async def test_a_question_not_understood_twice_in_the_flow_is_handed_over(
+async def test_a_question_not_understood_in_the_flow_is_asked_again_never_handed_over(
     client: TestClient[Any, Any],
 ) -> None:
     chat = await chat_on(client)
@@ -599,9 +600,15 @@ async def test_a_question_not_understood_twice_in_the_flow_is_handed_over(
     await chat.say("lewati")
     [again] = await chat.say("hmm gimana ya")
     assert again["text"].startswith("Maaf, belum jelas. Pilih salah satu:")
-    [handoff] = await chat.say("entahlah")
-    assert "teruskan ke petugas" in handoff["text"]
-    assert await ticket_count(client.app[HUB]) == 0
+    [again] = await chat.say("entahlah")
+    assert again["text"].startswith("Maaf, belum jelas. Pilih salah satu:")
+    [again] = await chat.say("hmm")
+    assert again["text"].startswith("Maaf, belum jelas. Pilih salah satu:")
+    row = await conversation_of(client.app[HUB], chat.chat.session)
+    assert row.status == "bot" and row.handoff_reason is None
+    await chat.say("biasa")
+    [filed] = await chat.say("ya")
+    assert "Nomor tiket: " + FIRST in filed["text"], "the flow went on where it was"
     await chat.chat.close()
 
 

@@ -128,6 +128,8 @@ class InboxRow:
     """The contact filed an anonymous CARE ticket: nobody sees who they are."""
     readable: bool
     """Whether this viewer may open the conversation."""
+    bot_answers: bool = False
+    """Waiting, and the bot still answers clear requests until someone claims it."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -229,6 +231,7 @@ class Shaper:
             confidential=c.confidential,
             anonymous=c.anonymous,
             readable=access.read,
+            bot_answers=c.bot_answers,
         )
 
     def message(self, m: HistoryMessage) -> MessageView:

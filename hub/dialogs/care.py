@@ -14,8 +14,9 @@ An appreciation is shorter: what or whom, the service, a confirmation.
 The officers take over (the reply ``handoff`` carries the reason, which the engine
 puts in ``Outcome.handoff``) when the citizen asks for a person, after filing an
 angry complaint (:mod:`hub.dialogs.anger`) or one about a service or agency the
-citizen already has an open complaint about, and when a question is not
-understood twice in a row. Outside office hours the citizen is told when an
+citizen already has an open complaint about, and when two messages in a
+row outside any flow are not understood (a question of this flow not understood is
+asked again with its options). Outside office hours the citizen is told when an
 officer will answer.
 
 State lives under ``care`` (the flow) and ``care_rating`` (a resolved ticket
@@ -94,9 +95,6 @@ MAX_LISTED = 5
 MAX_ATTACHMENTS = 10
 MAX_PARTS = 20
 """Description messages kept; a longer story is still kept, in its first 20 messages."""
-
-MISSES_BEFORE_HANDOFF = 2
-"""A question not understood this many times in a row goes to the officers."""
 
 OPEN_STATUSES = frozenset(
     s.value for s in TicketStatus if s not in (TicketStatus.CLOSED, TicketStatus.REJECTED)
@@ -286,10 +284,9 @@ class CareFlow:
         if answered is None:
             return None
         if not answered:
+            # Asked again with its options: a miss inside a flow never hands over
+            # (only "batal" ends the flow), and it is not counted toward a handoff.
             flow["misses"] = int(flow.get("misses", 0)) + 1
-            if flow["misses"] >= MISSES_BEFORE_HANDOFF:
-                del state[STATE]
-                return [self.handoff("failures", context)]
             return await self._next(flow, state, locale, context, again=True)
         flow["misses"] = 0
         if flow.get("stage") == "filing":

@@ -14,7 +14,16 @@ way (or a rating awaited) has the first say, then a booking flow, then the rest.
 
 A message not understood twice in a row is handed to the officers (with CARE
 present; the pure engine shows the menu again): the count of fallbacks in a row
-is kept in the state and cleared by any message that is understood.
+is kept in the state and cleared by any message that is understood. Only messages
+outside any flow count: a miss inside a booking or CARE flow is the flow's business.
+
+A handoff the citizen did not ask for (``failures``), and any handoff outside office
+hours, keeps the citizen served: the state gets :data:`SERVED` and, until an officer
+claims the conversation, the gateway still brings messages here. Clear requests are
+answered as usual; an unclear one gets no answer (it waits for the officer, with no
+fallback and no second handoff notice). A citizen who asks for a person (the NLU's
+``talk_to_human`` or :mod:`hub.dialogs.person`'s words), or who is angry when the bot
+does not understand, is handed over at once (``asked`` / ``angry``).
 """
 
 from __future__ import annotations
@@ -28,14 +37,24 @@ from hub.care.service import CareService
 from hub.catalogue import Catalogue, load_catalogue
 from hub.dialogs import booking as booking_flow
 from hub.dialogs import care as care_flow
+from hub.dialogs.anger import is_angry
 from hub.dialogs.booking import BOOKING_INTENTS, BookingFlow
 from hub.dialogs.care import CARE_INTENTS, CareFlow
 from hub.dialogs.context import DialogContext
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
+from hub.dialogs.person import asks_for_a_person
 from hub.model import Choice, Reply
 from hub.nlu.base import ENTITY_TYPES, Entity, IntentScore, Parse
 
-__all__ = ["DialogContext", "DialogEngine", "Outcome", "Turn", "pick_locale", "read_payload"]
+__all__ = [
+    "SERVED",
+    "DialogContext",
+    "DialogEngine",
+    "Outcome",
+    "Turn",
+    "pick_locale",
+    "read_payload",
+]
 
 MENU_INTENTS = ("ask_service_info", "book_queue", "file_complaint", "talk_to_human")
 """What the menu offers, in order; each is an intent name the NLU also produces."""
@@ -57,6 +76,14 @@ FALLBACKS_BEFORE_HANDOFF = 2
 
 FLOW_KEYS = (AWAITING, booking_flow.STATE, care_flow.STATE, care_flow.RATING_STATE, "fallbacks")
 """State dropped when the officers take over: the bot's questions are void then."""
+
+SERVED = "served"
+"""State key of a conversation waiting for an officer while the bot still answers clear
+requests (a handoff for ``failures``, or outside office hours); cleared when the
+conversation goes back to the bot, ignored once an officer claims it."""
+
+NOT_UNDERSTOOD = ("fallback", "clarify")
+"""First replies that mean the bot did not understand the message."""
 
 UNCLEAR = ("out_of_scope", "inform", "affirm", "deny")
 """Intents never offered in a clarifying question: they are not something to ask for."""
@@ -137,8 +164,15 @@ class DialogEngine:
         understanding = self.understand(turn)
         locale = pick_locale(understanding, turn, locale)
         new_state = _advance(state)
+        waiting = bool(state.get(SERVED))
+        in_flow = (care is not None and care.active(state)) or (
+            booking is not None and booking.active(state)
+        )
         replies: list[Reply] | None = None
-        if care is not None and care.takes(understanding, new_state):
+        person = self._person_wanted(turn, understanding, new_state)
+        if care is not None and person is not None:
+            replies = [care.handoff(person, context)]
+        elif care is not None and care.takes(understanding, new_state):
             replies = await care.respond(
                 understanding, new_state, locale, context, turn.attachments
             )
@@ -154,13 +188,24 @@ class DialogEngine:
                 replies = await booking.respond(understanding, new_state, locale, context)
         if replies is None:
             replies = self._respond(understanding, new_state, locale)
+        missed = bool(replies) and replies[0].template in NOT_UNDERSTOOD
+        if missed and (in_flow or waiting):  # not counted toward a handoff
+            _restore(new_state, state, "fallbacks")
+        if missed and care is not None and turn.text and is_angry(turn.text):
+            replies = [care.handoff("angry", context)]  # not understood, and angry: a person
         handoff = _handoff_reason(replies)
         last_straw = _failed(replies, new_state)
         if handoff is None and care is not None and last_straw:
             replies, handoff = [care.handoff("failures", context)], "failures"
+        if waiting and (handoff == "failures" or (missed and handoff is None)):
+            # Already waiting for an officer: an unclear message waits with it.
+            replies, handoff = [], None
         if handoff is not None:
             for key in FLOW_KEYS:
                 new_state.pop(key, None)
+            new_state.pop(SERVED, None)
+            if _keeps_serving(handoff, replies):
+                new_state[SERVED] = True
         return Outcome(
             replies=replies,
             state=new_state,
@@ -168,6 +213,23 @@ class DialogEngine:
             understanding=understanding,
             handoff=handoff,
         )
+
+    def _person_wanted(self, turn: Turn, understanding: Parse, state: dict[str, Any]) -> str | None:
+        """``asked`` (or ``angry``) when the citizen asks for a person outside a CARE flow
+        (the flow has its own rule: a story may mention an officer)."""
+        if self.care is None or self.care.active(state) or turn.choice_payload:
+            return None
+        intent = understanding.intent
+        sure = intent.confidence >= self.threshold
+        if intent.name == "talk_to_human" and sure:
+            asked = True
+        elif sure and intent.name in CARE_INTENTS:
+            asked = False  # "mau komplain atasannya": a complaint about someone, not a request
+        else:
+            asked = asks_for_a_person(turn.text)
+        if not asked:
+            return None
+        return "angry" if is_angry(turn.text) else "asked"
 
     def handle(self, turn: Turn, state: dict[str, Any], locale: str) -> Outcome:
         """The pure engine: information and small talk, without booking or CARE."""
@@ -227,6 +289,23 @@ def _handoff_reason(replies: list[Reply]) -> str | None:
         if reply.template == "handoff":
             return str(reply.context.get("reason") or "asked")
     return None
+
+
+def _keeps_serving(handoff: str, replies: list[Reply]) -> bool:
+    """A handoff the citizen did not ask for, or one outside office hours (no officer
+    answers before morning), leaves the bot answering clear requests meanwhile."""
+    if handoff == "failures":
+        return True
+    notice = next((r for r in replies if r.template == "handoff"), None)
+    return notice is not None and notice.context.get("open") is False
+
+
+def _restore(new_state: dict[str, Any], state: dict[str, Any], key: str) -> None:
+    """Undo this turn's change of ``key``."""
+    if key in state:
+        new_state[key] = state[key]
+    else:
+        new_state.pop(key, None)
 
 
 def _failed(replies: list[Reply], state: dict[str, Any]) -> bool:

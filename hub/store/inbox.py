@@ -36,6 +36,9 @@ class WaitingConversation:
     """The contact filed a confidential CARE ticket (on any channel, in any status)."""
     anonymous: bool = False
     """The contact filed an anonymous CARE ticket."""
+    bot_answers: bool = False
+    """Waiting, yet the bot still answers the citizen's clear requests until an officer
+    claims it (a handoff after misunderstandings, or outside office hours)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,13 @@ async def conversation(conn: AsyncConnection, conversation_id: int) -> WaitingCo
     return None if row is None else _waiting(row, "", None)
 
 
+SERVED_KEY = "served"
+"""The dialog state's mark of a handoff the bot keeps serving (hub.dialogs.engine.SERVED);
+the store only reads it."""
+
+
 def _waiting(row: sa.Row[Any], last_text: str, last_at: datetime | None) -> WaitingConversation:
+    state = row.state if isinstance(row.state, dict) else {}
     return WaitingConversation(
         id=int(row.id),
         contact_id=int(row.contact_id),
@@ -127,6 +136,7 @@ def _waiting(row: sa.Row[Any], last_text: str, last_at: datetime | None) -> Wait
         last_at=last_at,
         confidential=bool(row.confidential),
         anonymous=bool(row.anonymous),
+        bot_answers=row.status == ConversationStatus.HANDOFF.value and bool(state.get(SERVED_KEY)),
     )
 
 
