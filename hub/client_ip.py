@@ -21,7 +21,8 @@ def trusted_networks(items: Iterable[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(item, strict=False) for item in items)
 
 
-def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+def within(address: str, networks: tuple[Network, ...]) -> bool:
+    """Whether ``address`` lies in one of ``networks``; False for anything not an address."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -32,7 +33,7 @@ def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
 def client_ip(request: web.BaseRequest, proxies: tuple[Network, ...]) -> str:
     """The client's address: the peer, or the nearest untrusted hop of X-Forwarded-For."""
     peer = request.remote or ""
-    if not proxies or not _trusted(peer, proxies):
+    if not proxies or not within(peer, proxies):
         return peer
     hops = [
         hop.strip()
@@ -41,6 +42,6 @@ def client_ip(request: web.BaseRequest, proxies: tuple[Network, ...]) -> str:
         if hop.strip()
     ]
     for hop in reversed(hops):
-        if not _trusted(hop, proxies):
+        if not within(hop, proxies):
             return hop
     return hops[0] if hops else peer

@@ -45,6 +45,16 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _ip_networks(value: list[str]) -> list[str]:
+    """Addresses or networks (``10.0.0.0/8``), checked when the config is read."""
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"not an address or network: {item!r}") from exc
+    return value
+
+
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -55,15 +65,7 @@ class ServerConfig(_Section):
     """Proxies (addresses or networks) whose X-Forwarded-For names the client's address;
     from anyone else the header is ignored, so a client cannot choose its own address."""
 
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for item in value:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"not an address or network: {item!r}") from exc
-        return value
+    _proxy_networks = field_validator("trusted_proxies")(_ip_networks)
 
     @field_validator("timezone")
     @classmethod
@@ -129,16 +131,6 @@ def _require_long_secret(section: BaseModel, name: str) -> None:
     value = str(getattr(section, name, ""))
     if getattr(section, "enabled", False) and value and len(value) < MIN_SECRET_LENGTH:
         raise ValueError(f"{name} must be at least {MIN_SECRET_LENGTH} characters")
-
-
-def _ip_networks(value: list[str]) -> list[str]:
-    """Addresses or networks (``10.0.0.0/8``), checked when the config is read."""
-    for item in value:
-        try:
-            ipaddress.ip_network(item, strict=False)
-        except ValueError as exc:
-            raise ValueError(f"not an address or network: {item!r}") from exc
-    return value
 
 
 def _base_url(value: str) -> str:

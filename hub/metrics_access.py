@@ -9,11 +9,10 @@ in ``security.metrics_allow`` or the ``security.metrics_token``.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 
 from aiohttp import web
 
-from hub.client_ip import Network, client_ip, trusted_networks
+from hub.client_ip import client_ip, trusted_networks, within
 from hub.config import Settings
 
 
@@ -38,15 +37,7 @@ class MetricsAccess:
             "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
         ):
             return False
-        return _within(client_ip(request, self._proxies), self._allow)
+        return within(client_ip(request, self._proxies), self._allow)
 
     def _proxies_trusted(self, request: web.BaseRequest) -> bool:
-        return _within(request.remote or "", self._proxies)
-
-
-def _within(address: str, networks: tuple[Network, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return within(request.remote or "", self._proxies)
