@@ -15,7 +15,7 @@ from aiohttp import ClientSession
 from hub.config import Settings
 from hub.nlu import training_data
 from hub.nlu.base import NluEngine
-from hub.nlu.evaluation import evaluate, format_report
+from hub.nlu.evaluation import evaluate_files, format_report
 from hub.understanding import load_builtin_engine
 
 
@@ -24,9 +24,16 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
     nlu_sub.add_parser("train", help="train the built-in engine on nlu/data and save the model")
     evaluate_cmd = nlu_sub.add_parser(
-        "eval", help="score an engine on a file in Rasa NLU training-data format"
+        "eval",
+        help="score an engine on files in Rasa NLU training-data format (pooled, and per file)",
     )
-    evaluate_cmd.add_argument("file", type=Path, help="e.g. nlu/test/heldout.yml")
+    evaluate_cmd.add_argument(
+        "files",
+        metavar="FILE",
+        type=Path,
+        nargs="+",
+        help="files or folders of .yml files, e.g. nlu/test/citizens or nlu/test/heldout.yml",
+    )
     evaluate_cmd.add_argument("--engine", choices=["builtin", "rasa"], default=None)
     evaluate_cmd.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -43,13 +50,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    missing = [path for path in args.files if not path.exists()]
+    if missing:
+        print(f"omnihub: no such file or folder: {missing[0]}", file=sys.stderr)
+        return 2
     try:
-        examples = training_data.load([args.file]).examples
+        files = training_data.load_by_file(args.files)
     except training_data.TrainingDataError as exc:
         print(f"omnihub: {exc}", file=sys.stderr)
         return 2
-    if not args.file.exists() or not examples:
-        print(f"omnihub: no intent examples in {args.file}", file=sys.stderr)
+    scored = [(str(path), examples) for path, examples in files if examples]
+    if not scored:
+        named = ", ".join(str(path) for path in args.files)
+        print(f"omnihub: no intent examples in {named}", file=sys.stderr)
         return 2
     builtin, _model, _trained = load_builtin_engine(settings)
     today = datetime.now(ZoneInfo(settings.server.timezone)).date()
@@ -62,6 +75,6 @@ async def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
             engine = RasaEngine(
                 settings.nlu.rasa_url, http, settings.nlu.rasa_timeout_seconds, fallback=builtin
             )
-        report = await evaluate(engine, examples, today)
+        report = await evaluate_files(engine, scored, today)
     print(json.dumps(report, ensure_ascii=False) if args.json else format_report(report))
     return 0

@@ -3,7 +3,8 @@
 Intents: accuracy, macro F1 over every intent that occurs (in the gold labels or
 the predictions), per-intent precision/recall/F1, the most confused pairs.
 Entities: precision/recall/F1 per type, ``service`` compared by catalogue id and
-the others by type and text (case and surrounding spaces ignored).
+the others by type and text (case and surrounding spaces ignored). Several files
+are scored pooled, with accuracy per file as well (``by_file``).
 """
 
 from __future__ import annotations
@@ -101,20 +102,33 @@ def entity_report(
     }
 
 
-async def evaluate(engine: NluEngine, examples: Sequence[Example], today: date) -> dict[str, Any]:
-    """Parse every example once and score the results."""
+async def _parse_all(
+    engine: NluEngine, examples: Sequence[Example], today: date
+) -> tuple[list[Parse], list[float]]:
+    """Every example parsed once, with each parse's latency in milliseconds."""
     parses: list[Parse] = []
     latencies: list[float] = []
     for example in examples:
         started = time.perf_counter()
         parses.append(await engine.parse(example.text, today=today))
         latencies.append((time.perf_counter() - started) * 1000)
-    report: dict[str, Any] = {"n": len(examples), "engine": engine.name}
-    report |= intent_report([e.intent for e in examples], [p.intent.name for p in parses])
+    return parses, latencies
+
+
+def _scored(examples: Sequence[Example], parses: Sequence[Parse]) -> dict[str, Any]:
+    report = intent_report([e.intent for e in examples], [p.intent.name for p in parses])
     report |= entity_report(
         [[(g.type, g.value, g.text) for g in e.entities] for e in examples],
         [[(x.type, x.value, x.text) for x in p.entities] for p in parses],
     )
+    return report
+
+
+def _report(
+    engine: NluEngine, examples: Sequence[Example], parses: Sequence[Parse], latencies: list[float]
+) -> dict[str, Any]:
+    report: dict[str, Any] = {"n": len(examples), "engine": engine.name}
+    report |= _scored(examples, parses)
     ordered = sorted(latencies)
     report["latency_ms_p50"] = round(statistics.median(ordered), 3) if ordered else 0.0
     report["latency_ms_p95"] = (
@@ -124,9 +138,57 @@ async def evaluate(engine: NluEngine, examples: Sequence[Example], today: date) 
     return report
 
 
+async def evaluate(engine: NluEngine, examples: Sequence[Example], today: date) -> dict[str, Any]:
+    """Parse every example once and score the results."""
+    parses, latencies = await _parse_all(engine, examples, today)
+    return _report(engine, examples, parses, latencies)
+
+
+async def evaluate_files(
+    engine: NluEngine, files: Sequence[tuple[str, Sequence[Example]]], today: date
+) -> dict[str, Any]:
+    """Score the examples of several files pooled, plus each file on its own.
+
+    A held-out set keeps one register of writing per file (informal, formal, English,
+    Balinese-mixed), so ``by_file`` is the score per register. The pooled keys are
+    exactly those of :func:`evaluate`.
+    """
+    examples = [example for _name, file_examples in files for example in file_examples]
+    parses, latencies = await _parse_all(engine, examples, today)
+    report = _report(engine, examples, parses, latencies)
+    by_file: dict[str, dict[str, Any]] = {}
+    start = 0
+    for name, file_examples in files:
+        end = start + len(file_examples)
+        scored = _scored(file_examples, parses[start:end])
+        by_file[name] = {
+            "n": len(file_examples),
+            "intent_accuracy": scored["intent_accuracy"],
+            "intent_macro_f1": scored["intent_macro_f1"],
+            "entity_f1": scored["entity_f1"],
+        }
+        start = end
+    report["by_file"] = by_file
+    return report
+
+
 def _row(label: str, s: dict[str, Any]) -> str:
     p, r, f, n = s["precision"], s["recall"], s["f1"], s["support"]
     return f"{label:<24} {p:>6.3f} {r:>6.3f} {f:>6.3f} {n:>5}"
+
+
+def _by_file_lines(by_file: dict[str, dict[str, Any]]) -> list[str]:
+    """Accuracy per file ("by register"), shown when more than one file was scored."""
+    if len(by_file) < 2:
+        return []
+    width = max(24, *(len(name) for name in by_file))
+    lines = ["", f"{'by register (file)':<{width}} {'n':>5} {'acc':>6} {'mF1':>6} {'entF1':>6}"]
+    lines += [
+        f"{name:<{width}} {s['n']:>5} {s['intent_accuracy']:>6.3f} "
+        f"{s['intent_macro_f1']:>6.3f} {s['entity_f1']:>6.3f}"
+        for name, s in by_file.items()
+    ]
+    return lines
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -139,9 +201,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"entity F1         {report['entity_f1']:.4f}",
         f"latency p50       {report['latency_ms_p50']:.3f} ms",
         f"latency p95       {report['latency_ms_p95']:.3f} ms",
-        "",
-        f"{'intent':<24} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>5}",
     ]
+    lines += _by_file_lines(report.get("by_file", {}))
+    lines += ["", f"{'intent':<24} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>5}"]
     lines += [_row(label, s) for label, s in report["per_intent"].items()]
     if report["confused"]:
         lines += ["", "most confused (gold -> predicted)"]

@@ -103,32 +103,52 @@ def _lines(block: dict[str, object], path: Path) -> list[str]:
     return [line[2:].strip() for line in lines]
 
 
-def load(paths: Iterable[Path]) -> TrainingData:
-    """Every intent example and synonym in the given files (or folders of .yml files)."""
+def yml_files(paths: Iterable[Path]) -> list[Path]:
+    """The given files, each folder replaced by its ``.yml`` files in name order."""
     files: list[Path] = []
     for path in paths:
         files += sorted(path.glob("*.yml")) if path.is_dir() else [path]
-    data = TrainingData()
-    blocks = [(file, block) for file in files for block in _blocks(file)]
-    for file, block in blocks:
-        if "synonym" in block:
-            for line in _lines(block, file):
-                data.synonyms[line.lower()] = str(block["synonym"])
-    for file, block in blocks:
-        if "intent" in block:
-            intent = str(block["intent"])
-            data.examples += [
-                parse_example(line, intent, data.synonyms) for line in _lines(block, file)
-            ]
-    return data
+    return files
+
+
+def _read(files: list[Path]) -> tuple[dict[str, str], list[tuple[Path, list[Example]]]]:
+    """Synonyms from every file first, then each file's examples with all synonyms applied."""
+    blocks = [(file, _blocks(file)) for file in files]
+    synonyms: dict[str, str] = {}
+    for file, file_blocks in blocks:
+        for block in file_blocks:
+            if "synonym" in block:
+                for line in _lines(block, file):
+                    synonyms[line.lower()] = str(block["synonym"])
+    by_file: list[tuple[Path, list[Example]]] = []
+    for file, file_blocks in blocks:
+        examples: list[Example] = []
+        for block in file_blocks:
+            if "intent" in block:
+                intent = str(block["intent"])
+                examples += [parse_example(line, intent, synonyms) for line in _lines(block, file)]
+        by_file.append((file, examples))
+    return synonyms, by_file
+
+
+def load(paths: Iterable[Path]) -> TrainingData:
+    """Every intent example and synonym in the given files (or folders of .yml files)."""
+    synonyms, by_file = _read(yml_files(paths))
+    return TrainingData([e for _file, examples in by_file for e in examples], synonyms)
+
+
+def load_by_file(paths: Iterable[Path]) -> list[tuple[Path, list[Example]]]:
+    """Each file's examples, as :func:`load` reads them, keeping which file each came from.
+
+    Used to score a held-out set per file (one file per register of writing).
+    """
+    return _read(yml_files(paths))[1]
 
 
 def fingerprint(paths: Iterable[Path]) -> str:
     """A hash of the data files' contents, stored with a model to know when it is stale."""
     digest = hashlib.sha256()
-    for path in paths:
-        files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
-        for file in files:
-            digest.update(file.name.encode())
-            digest.update(file.read_bytes())
+    for file in yml_files(paths):
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
     return digest.hexdigest()
