@@ -515,14 +515,14 @@ def test_default_catalogue_is_the_repository_file() -> None:
     not SHARED_SERVICES.is_file(), reason="shared/ research data not beside the repo"
 )
 def test_catalogue_copies_the_research_data_unchanged() -> None:
-    added_by_omnihub = ("synonyms", "queue_prefix", "short_id", "short_en")
-    added_to_mall = ("parking", "popular_services")
+    added_by_omnihub = ("synonyms", "queue_prefix", "short_id", "short_en", "translations")
+    added_to_mall = ("parking", "popular_services", "translations")
     shared = yaml.safe_load(SHARED_SERVICES.read_text(encoding="utf-8"))
     ours = yaml.safe_load((ROOT / "services.yaml").read_text(encoding="utf-8"))
     assert {k: v for k, v in ours["mall"].items() if k not in added_to_mall} == shared["mall"]
     assert ours["holidays_2026_bali"] == shared["holidays_2026_bali"]
     assert {
-        slug: {k: v for k, v in agency.items() if k != "short"}
+        slug: {k: v for k, v in agency.items() if k not in ("short", "translations")}
         for slug, agency in ours["agencies"].items()
     } == shared["agencies"]
     assert [s["id"] for s in ours["services"]] == [s["id"] for s in shared["services"]]

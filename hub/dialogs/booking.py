@@ -25,7 +25,7 @@ from hub.booking import Booking, BookingService, Reason, Refusal, SlotInfo
 from hub.booking.codes import qr_path
 from hub.catalogue import Catalogue, Service
 from hub.dialogs.context import DialogContext
-from hub.dialogs.info import short_name
+from hub.dialogs.info import short_name, typed_names
 from hub.dialogs.views import booking_view, day_view, hhmm, service_view
 from hub.model import Attachment, Choice, Reply
 from hub.nlu.base import Parse
@@ -430,7 +430,7 @@ class BookingFlow:
         popular = self.catalogue.popular(MAX_SERVICE_CHOICES)
         return Reply(
             "booking_ask_service",
-            {"examples": [s.synonyms[0] if s.synonyms else short_name(s, locale) for s in popular]},
+            {"examples": typed_names(self.catalogue, locale, MAX_SERVICE_CHOICES)},
             choices=tuple(
                 Choice(short_name(s, locale), _payload("book_queue", service=s.id)) for s in popular
             ),

@@ -62,7 +62,7 @@ from hub.dialogs.care_words import (
     when_and_where,
 )
 from hub.dialogs.context import DialogContext
-from hub.dialogs.info import short_name
+from hub.dialogs.info import short_name, typed_names
 from hub.dialogs.views import day_view, hhmm
 from hub.model import Choice, Reply
 from hub.nlu.base import Parse
@@ -531,9 +531,7 @@ class CareFlow:
             **asked,
             "kind": kind,
             "typing": typing,
-            "examples": [s.synonyms[0] if s.synonyms else short_name(s, locale) for s in popular][
-                :3
-            ],
+            "examples": typed_names(self.catalogue, locale, 3),
         }
         if typing:
             return Reply("care_ask_service", values, choices=(SKIP_CHOICE,))
@@ -547,7 +545,7 @@ class CareFlow:
             return short_name(service, locale)
         agency = self.catalogue.agencies.get(str(flow.get("agency") or ""))
         if agency is not None:
-            return agency.short or agency.name
+            return agency.wording(locale).short
         return str(flow.get("category") or "")
 
     # --- filing -------------------------------------------------------------------------------

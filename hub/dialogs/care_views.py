@@ -17,7 +17,7 @@ from hub.care.service import Change, Ticket
 from hub.care.status import TicketStatus
 from hub.care.ticket_ids import WITA
 from hub.catalogue import Catalogue
-from hub.dialogs.info import short_name
+from hub.dialogs.info import agency_name, short_name
 from hub.dialogs.views import day_view
 from hub.model import Choice, Reply
 
@@ -55,9 +55,8 @@ def about(ticket: Ticket, catalogue: Catalogue, locale: str) -> str:
     service = catalogue.get(ticket.service_id) if ticket.service_id else None
     if service is not None:
         return short_name(service, locale)
-    agency = catalogue.agencies.get(ticket.agency) if ticket.agency else None
-    if agency is not None:
-        return agency.short or agency.name
+    if ticket.agency and ticket.agency in catalogue.agencies:
+        return agency_name(catalogue, ticket.agency, locale)
     return ticket.category
 
 

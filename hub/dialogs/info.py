@@ -205,8 +205,7 @@ class InfoFlow:
     def _offer(self, locale: str) -> Reply:
         agencies: list[str] = []
         for service in self.catalogue.services.values():
-            agency = self.catalogue.agencies.get(service.agency)
-            name = (agency.short or agency.name) if agency is not None else service.agency
+            name = agency_name(self.catalogue, service.agency, locale)
             if name not in agencies:
                 agencies.append(name)
         return Reply(
@@ -226,27 +225,23 @@ class InfoFlow:
         )
 
     def _examples(self, locale: str) -> list[str]:
-        """Names to type, as citizens write them ("ktp", "kk"), unlike the buttons' names."""
-        popular = self.catalogue.popular(3)
-        if locale == "en":
-            return [short_name(s, locale) for s in popular]
-        return [s.synonyms[0] if s.synonyms else short_name(s, locale) for s in popular]
+        return typed_names(self.catalogue, locale, 3)
 
     def _service(self, service: Service, locale: str) -> dict[str, Any]:
+        words = service.wording(locale)
         agency = self.catalogue.agencies.get(service.agency)
-        english = locale == "en"
         return {
             "id": service.id,
-            "name": service.name_en if english else service.name_id,
-            "short": short_name(service, locale),
-            "agency": agency.name if agency is not None else service.agency,
-            "counter": service.counter,
-            "requirements": list(service.requirements),
-            "requirements_brief": [brief_requirement(item) for item in service.requirements],
-            "fee": service.fee,
+            "name": words.name,
+            "short": words.short,
+            "agency": agency.wording(locale).name if agency is not None else service.agency,
+            "counter": words.counter,
+            "requirements": list(words.requirements),
+            "requirements_brief": [brief_requirement(item) for item in words.requirements],
+            "fee": words.fee,
             "duration_minutes": service.duration_minutes,
-            "completion_time": service.completion_time,
-            "hours": opening_hours(service.hours, self._default_hours()),
+            "completion_time": words.completion_time,
+            "hours": opening_hours(words.hours, self._default_hours()),
         }
 
     def _default_hours(self) -> Mapping[str, Any]:
@@ -254,18 +249,12 @@ class InfoFlow:
         return hours if isinstance(hours, Mapping) else {}
 
     def _mall(self, locale: str) -> dict[str, Any]:
-        mall = self.catalogue.mall
-        english = locale == "en"
-        location = mall.get("location")
-        parking = mall.get("parking")
-        parking_text = ""
-        if isinstance(parking, Mapping):
-            parking_text = str(parking.get("text_en" if english else "text_id") or "")
+        words = self.catalogue.mall_wording(locale)
         default = self._default_hours()
         return {
-            "name": str(mall.get("name_en" if english else "name_id") or ""),
-            "address": str(location.get("text", "")) if isinstance(location, Mapping) else "",
-            "parking": parking_text.strip(),
+            "name": words.name,
+            "address": words.address,
+            "parking": words.parking,
             "hours": opening_hours({}, default),
             "timezone": str(default.get("timezone") or "WITA"),
         }
@@ -280,6 +269,21 @@ def brief_requirement(requirement: str) -> str:
 
 def short_name(service: Service, locale: str) -> str:
     """A name short enough for a button (WhatsApp clips titles at 20-24 characters)."""
+    return service.wording(locale).short
+
+
+def agency_name(catalogue: Catalogue, agency_id: str, locale: str) -> str:
+    """What citizens call an agency ("Disdukcapil", "Immigration"), for lists and summaries."""
+    agency = catalogue.agencies.get(agency_id)
+    return agency.wording(locale).short if agency is not None else agency_id
+
+
+def typed_names(catalogue: Catalogue, locale: str, limit: int) -> list[str]:
+    """Popular services as a citizen would type them, for "for example ..." hints.
+
+    Indonesian speakers get what they write ("ktp", "kk"), unlike the buttons' names;
+    English speakers get the English short names ("Passport")."""
+    popular = catalogue.popular(limit)
     if locale == "en":
-        return service.short_en or service.name_en
-    return service.short_id or service.name_id
+        return [short_name(s, locale) for s in popular]
+    return [s.synonyms[0] if s.synonyms else short_name(s, locale) for s in popular]

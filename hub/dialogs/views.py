@@ -30,12 +30,12 @@ def hhmm(value: time | None) -> str:
 
 
 def service_view(service: Service, locale: str) -> dict[str, Any]:
-    english = locale == "en"
+    words = service.wording(locale)
     return {
         "id": service.id,
-        "name": service.name_en if english else service.name_id,
+        "name": words.name,
         "short": short_name(service, locale),
-        "counter": service.counter,
+        "counter": words.counter,
     }
 
 
@@ -46,10 +46,11 @@ def booking_view(booking: Booking, catalogue: Catalogue, locale: str) -> dict[st
         if service is not None
         else {"id": booking.service_id, "name": booking.service_id, "short": "", "counter": ""}
     )
+    requirements = _in_language(booking.requirements, service, locale)
     return {
         "code": booking.code,
         "queue": booking.queue_label,
-        "counter": booking.counter,
+        "counter": _counter(booking.counter, service, locale),
         "service": about,
         "date": day_view(booking.day),
         "session": {
@@ -58,6 +59,24 @@ def booking_view(booking: Booking, catalogue: Catalogue, locale: str) -> dict[st
             "end": hhmm(booking.session_end),
         },
         "status": booking.status.value,
-        "requirements": list(booking.requirements),
-        "requirements_brief": [brief_requirement(r) for r in booking.requirements],
+        "requirements": requirements,
+        "requirements_brief": [brief_requirement(r) for r in requirements],
     }
+
+
+def _in_language(requirements: tuple[str, ...], service: Service | None, locale: str) -> list[str]:
+    """A booking's requirements (the catalogue's sourced list) in the citizen's language.
+
+    Each item is looked up in the service's sourced list and replaced by its
+    translation; one the catalogue no longer has stays as the booking holds it."""
+    if service is None:
+        return list(requirements)
+    translated = dict(zip(service.requirements, service.wording(locale).requirements, strict=True))
+    return [translated.get(item, item) for item in requirements]
+
+
+def _counter(counter: str, service: Service | None, locale: str) -> str:
+    """The counter a booking was given, translated while it is still the service's counter."""
+    if service is not None and counter == service.counter:
+        return service.wording(locale).counter
+    return counter
