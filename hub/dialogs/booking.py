@@ -227,8 +227,7 @@ class BookingFlow:
     def _session(self, said: Said) -> str | None:
         return session_at(self.bookings.config.sessions, said.time) if said.time else None
 
-    @staticmethod
-    def _corrects(intent: str, mode: str, flow: dict[str, Any], said: Said) -> bool:
+    def _corrects(self, intent: str, mode: str, flow: dict[str, Any], said: Said) -> bool:
         """A message that changes the frame though its intent alone would leave or commit:
         "bukan paspor, SKCK" (deny), "ganti jadi kamis" (reschedule while booking),
         "iya tapi jam 10 aja" at the confirmation (affirm)."""
@@ -243,8 +242,8 @@ class BookingFlow:
             return True
         if intent == "affirm" and flow.get("stage") == "confirm":
             trial = dict(flow)
-            booking_slots.fill(trial, said, ())
-            return any(trial.get(k) != flow.get(k) for k in ("service", "also", "date", "time"))
+            booking_slots.fill(trial, said, self.bookings.config.sessions)
+            return any(trial.get(k) != flow.get(k) for k in ("service", "also", "date", "session"))
         return False
 
     def _implicit(self, understanding: Parse) -> bool:
@@ -411,7 +410,7 @@ class BookingFlow:
 
     def _time_said(self, flow: dict[str, Any]) -> dict[str, str] | None:
         """The time already given, said back while asking for the rest."""
-        said = flow.get("session") or flow.get("time")
+        said = flow.get("time") or flow.get("session")
         return asked_view(str(said)) if said else None
 
     async def _free_slots(self, services: Sequence[Service], day: date) -> list[SlotInfo]:
