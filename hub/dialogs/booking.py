@@ -248,10 +248,7 @@ class BookingFlow:
 
     def _implicit(self, understanding: Parse) -> bool:
         """ "mau konsultasi PBG lusa": a service and a date, no other request, ask for a place."""
-        intent = understanding.intent
-        if intent.name in BOOKING_INTENTS:
-            return False
-        if intent.name not in IMPLICIT and intent.confidence >= SWITCH_CONFIDENCE / 2:
+        if understanding.intent.name not in IMPLICIT:
             return False
         kinds = {e.type for e in understanding.entities}
         named = any(
