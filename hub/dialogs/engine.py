@@ -154,9 +154,10 @@ class DialogEngine:
         """What the gateway calls: flows that need I/O (CARE, booking) get their turn here.
 
         A CARE intent, a CARE flow under way or an awaited rating goes to the CARE
-        flow; then a booking intent, a booking flow under way or a booking code
-        alone goes to the booking flow. A message a flow does not take (a question
-        mid-flow) leaves that flow and is answered as usual.
+        flow; then a booking intent or whatever the booking flow takes (a flow under
+        way, a booking code alone, a service with a date, a follow-up of the booking
+        just made: :meth:`BookingFlow.takes`) goes to the booking flow. A message a
+        flow does not take (a question mid-flow) leaves that flow and is answered as usual.
         """
         care, booking = self.care, self.booking
         if care is None and booking is None:
