@@ -152,6 +152,11 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
         }
 
     examples = ["ktp", "kk", "akta lahir"]
+    changed = [
+        {"slot": "service", "value": [longest.short_id, most.short_id]},
+        {"slot": "date", "value": day},
+        {"slot": "session", "value": session},
+    ]
     about = [service(longest), service(most)]
     refusals = [
         {"reason": r, "detail": d, "service": about[0], "date": day, "session": sn, "offer": o}
@@ -173,29 +178,81 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
         )
     ]
     return {
-        "booking_ask_service": [{"examples": examples}],
+        "booking_ask_service": [
+            {"examples": examples, "date": d, "time": t}
+            for d, t in (
+                (None, None),
+                (day, None),
+                (day, {"clock": "09:30"}),
+                (None, {"part": "sore"}),
+            )
+        ],
         "booking_ask_date": [
             {"mode": m, "service": a} for m in ("book", "reschedule") for a in about
         ],
-        "booking_ask_session": [{"mode": "book", "service": a, "date": day} for a in about],
+        "booking_ask_session": [{"mode": "book", "service": a, "date": day} for a in about]
+        + [
+            {
+                "mode": "book",
+                "service": about[0],
+                "also": about[1:],
+                "date": day,
+                "changed": changed,
+            }
+        ],
         "booking_confirm": [
             {"mode": "book", "service": a, "date": day, "session": session} for a in about
+        ]
+        + [
+            {
+                "mode": "book",
+                "service": about[0],
+                "also": about[1:],
+                "date": day,
+                "session": session,
+                "changed": changed,
+                "replaces": booking(most),
+            }
+        ],
+        "booking_time_outside": [
+            {
+                "service": about[0],
+                "date": day,
+                "asked": asked,
+                "why": why,
+                "opens": "08:00",
+                "closes": "13:00",
+                "same_day": True,
+                "later": True,
+                "wanted": "sore",
+            }
+            for asked, why in (
+                ({"clock": "13:30"}, "after_close"),
+                ({"part": "sore"}, "after_close"),
+                ({"clock": "07:00"}, "before_open"),
+                ({"clock": "12:30"}, "between"),
+            )
         ],
         "booking_reschedule_confirm": [
             {"mode": "reschedule", "service": a, "date": day, "session": session, "old": old}
             for a in about
             for old in (booking(most), None)
         ],
-        "booking_done": [{"booking": booking(longest)}, {"booking": booking(most)}],
+        "booking_done": [
+            {"booking": booking(longest)},
+            {"booking": booking(most), "replaced": {"code": "B-7Q4M2X", "service": "Paspor"}},
+        ],
         "booking_rescheduled": [{"booking": booking(most), "old": booking(most)}],
         "booking_refused": refusals,
         "booking_left": [{"mode": m} for m in ("book", "reschedule", "cancel")],
         "booking_list": [
             {"bookings": [booking(longest)], "more": 0},
             {"bookings": [booking(longest), booking(most)] * 2, "more": 1},
+            {"bookings": [booking(longest), booking(most)], "more": 0, "again": True},
+            {"bookings": [booking(longest)], "more": 0, "missing": ["Perpanjang SIM"]},
         ],
         "booking_none": [{"code": ""}, {"code": "B-7Q4M2X"}],
-        "booking_pick": [{"mode": "cancel"}, {"mode": "reschedule"}],
+        "booking_pick": [{"mode": "cancel"}, {"mode": "reschedule", "missing": ["SKCK"]}],
         "booking_cancel_confirm": [{"booking": booking(longest)}],
         "booking_cancelled": [{"booking": booking(longest)}],
         "booking_reminder": [

@@ -154,9 +154,10 @@ class DialogEngine:
         """What the gateway calls: flows that need I/O (CARE, booking) get their turn here.
 
         A CARE intent, a CARE flow under way or an awaited rating goes to the CARE
-        flow; then a booking intent, a booking flow under way or a booking code
-        alone goes to the booking flow. A message a flow does not take (a question
-        mid-flow) leaves that flow and is answered as usual.
+        flow; then a booking intent or whatever the booking flow takes (a flow under
+        way, a booking code alone, a service with a date, a follow-up of the booking
+        just made: :meth:`BookingFlow.takes`) goes to the booking flow. A message a
+        flow does not take (a question mid-flow) leaves that flow and is answered as usual.
         """
         care, booking = self.care, self.booking
         if care is None and booking is None:
@@ -183,7 +184,7 @@ class DialogEngine:
         if replies is None and booking is not None:
             intent = understanding.intent
             wanted = intent.name in BOOKING_INTENTS and intent.confidence >= self.threshold
-            if wanted or booking.active(new_state) or booking.code_alone(understanding):
+            if wanted or booking.takes(understanding, new_state):
                 new_state.pop(AWAITING, None)
                 replies = await booking.respond(understanding, new_state, locale, context)
         if replies is None:

@@ -21,7 +21,11 @@ Conventions (the dialogs and the tests rely on them):
 - "tgl 5" is the next 5th: this month unless it is past, else the next month that has it;
 - day and month without a year ("5/12", "5 Desember", "December 5") is this year's
   date unless it is past, else next year's; numbers are day/month (Indonesian order);
-- "jam 2" without a part of day means 14:00 for hours 1-5 (the mall is open 08-15).
+- "jam 2" without a part of day means 14:00 for hours 1-5 (the mall is open 08-15);
+- "after lunch", "habis makan siang" is the afternoon ("sore", from 13:00).
+
+A dialog that has a date under discussion may read a bare weekday against that date's
+week instead of today's (:func:`bare_weekday` tells which spans are bare weekdays).
 """
 
 from __future__ import annotations
@@ -179,6 +183,13 @@ _PARTS_OF_DAY: Mapping[str, str] = MappingProxyType(
     }
 )
 _PART = "(?:" + "|".join(_PARTS_OF_DAY) + ")"
+# After the midday break: longer than "siang" in "habis makan siang", so it wins the overlap.
+_AFTER_LUNCH_RE = re.compile(
+    r"\b(?:(?:after|post)\s+lunch(?:\s*time)?"
+    r"|(?:habis|abis|hbs|setelah|stlh|sehabis|sesudah|selesai|ba'?da)\s+"
+    r"(?:makan\s+siang|mkn\s+siang|istirahat(?:\s+siang)?|ishoma|jam\s+istirahat|dzuhur|zuhur|lohor))\b",
+    _F,
+)
 _CLOCK_RE = re.compile(
     r"\b(?:(?:jam|jm|pukul|pkl|at|around|sekitar)\.?\s*)"
     r"(?P<hour>\d{1,2})(?:\s*[.:]\s*(?P<minute>\d{2}))?(?:-?an\b)?"
@@ -374,8 +385,28 @@ def find_times(text: str) -> Iterator[Entity]:
             value = _clock(int(match.group("hour")), int(minute or 0), ampm, part)
             if value is not None:
                 yield _entity("time", value, text, match.start(), match.end())
+    for match in _AFTER_LUNCH_RE.finditer(text):
+        yield _entity("time", "sore", text, match.start(), match.end())
     for match in _PART_RE.finditer(text):
         if _is_greeting(text, match.start(), match.end()):
             continue
         value = _PARTS_OF_DAY[match.group("part").lower()]
         yield _entity("time", value, text, match.start(), match.end())
+
+
+def bare_weekday(span: str) -> int | None:
+    """The weekday (Monday = 0) of a span that names only a weekday ("jumat", "hari kamis",
+    "on friday"), else None: "jumat depan", "jumat ini", "tgl 4" say which week themselves."""
+    match = _WEEKDAY_RE.fullmatch(span.strip())
+    if match is None or match.group("post"):
+        return None
+    pre = " ".join((match.group("pre") or "").lower().split())
+    if pre not in ("", "on", "hari", "hr", "hri"):
+        return None
+    return _WEEKDAYS[match.group("day").lower()]
+
+
+def in_week_of(weekday: int, anchor: date) -> date:
+    """``weekday`` in the Monday-to-Sunday week of ``anchor``: "jumat" while 10 December
+    is under discussion is 11 December, not the nearest Friday."""
+    return anchor - timedelta(days=anchor.weekday()) + timedelta(days=weekday)
