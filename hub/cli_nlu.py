@@ -26,7 +26,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     evaluate_cmd = nlu_sub.add_parser(
         "eval", help="score an engine on a file in Rasa NLU training-data format"
     )
-    evaluate_cmd.add_argument("file", type=Path, help="e.g. nlu/test/heldout.yml")
+    evaluate_cmd.add_argument("file", type=Path, help="e.g. nlu/dev/heldout.yml")
     evaluate_cmd.add_argument("--engine", choices=["builtin", "rasa"], default=None)
     evaluate_cmd.add_argument("--json", action="store_true", help="print one JSON object")
 
