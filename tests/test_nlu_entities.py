@@ -7,7 +7,6 @@ by hand from the conventions in ``hub/nlu/dates.py``.
 
 from __future__ import annotations
 
-import timeit
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -449,16 +448,6 @@ def test_offsets_survive_unusual_text(extractor: EntityExtractor) -> None:
         ("time", "09:00", "jam 9"),
         ("service", "ktp_el_penggantian", "ktp\nhilang"),
     ]
-
-
-def test_extraction_is_fast(extractor: EntityExtractor) -> None:
-    """The whole NLU has 2 ms per message; entities must take well under 1 ms."""
-    text = "sy mau antri bikin ktp besok jam 9 bisa gk kak"
-    extractor.extract(text, SUNDAY)
-    per_call = (
-        min(timeit.repeat(lambda: extractor.extract(text, SUNDAY), number=200, repeat=5)) / 200
-    )
-    assert per_call < 0.001, f"{per_call * 1e6:.0f} µs per message"
 
 
 # --- language ------------------------------------------------------------------------

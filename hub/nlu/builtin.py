@@ -27,7 +27,7 @@ from hub.nlu.normalise import normalise
 
 log = logging.getLogger(__name__)
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 TRAINING_TODAY = date(2026, 1, 5)
 """Any fixed day: at training time dates only matter as spans, not as values."""
 
