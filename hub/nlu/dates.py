@@ -90,7 +90,10 @@ _RELATIVE_DAYS: Mapping[str, int] = MappingProxyType(
         "tomorow": 1,
         "tmrw": 1,
         "tmr": 1,
+        "buin mani": 1,  # Balinese: "again tomorrow"
+        "bin mani": 1,
         "lusa": 2,
+        "buin puan": 2,  # Balinese: the day after tomorrow
         "besok lusa": 2,
         "day after tomorrow": 2,
         "kemarin": -1,
@@ -174,6 +177,10 @@ _PARTS_OF_DAY: Mapping[str, str] = MappingProxyType(
         "evening": "sore",
         "malam": "malam",
         "mlm": "malam",
+        # Balinese: semeng (morning), tengai (midday), sanja (late afternoon).
+        "semeng": "pagi",
+        "tengai": "siang",
+        "sanja": "sore",
         "night": "malam",
         "tonight": "malam",
     }
@@ -195,7 +202,7 @@ _BARE_CLOCK_RE = re.compile(
     _F,
 )
 _PART_RE = re.compile(rf"\b(?:(?:in\s+the|this|di)\s+)?(?P<part>{_PART})\b", _F)
-_GREETING_BEFORE = re.compile(r"\b(?:selamat|slamat|slmt|met|good)\s*$", _F)
+_GREETING_BEFORE = re.compile(r"\b(?:selamat|slamat|slmt|met|good|rahajeng)\s*$", _F)
 _HONORIFICS = _wordset(
     "kak kakak ka min admin mimin pak bapak bu ibu mas mbak mba bli gus dik dek om tante sir "
     "semua all everyone juga"
