@@ -42,7 +42,6 @@ from hub.dialogs.booking import BOOKING_INTENTS, BookingFlow
 from hub.dialogs.care import CARE_INTENTS, CareFlow
 from hub.dialogs.context import DialogContext
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
-from hub.dialogs.locale import pick_locale
 from hub.dialogs.person import asks_for_a_person
 from hub.model import Choice, Reply
 from hub.nlu.base import ENTITY_TYPES, Entity, IntentScore, Parse
@@ -325,6 +324,15 @@ def _advance(state: dict[str, Any]) -> dict[str, Any]:
     new_state = dict(state)
     new_state["turns"] = int(state.get("turns", 0)) + 1
     return new_state
+
+
+def pick_locale(understanding: Parse, turn: Turn, locale: str) -> str:
+    """The language to answer in: the message's own if supported, else the conversation's."""
+    if understanding.locale in turn.supported_locales:
+        locale = understanding.locale or locale
+    if locale not in turn.supported_locales:
+        locale = turn.default_locale
+    return locale
 
 
 def read_payload(payload: str, text: str = "") -> Parse:

@@ -22,7 +22,7 @@ from hub.nlu import training_data
 from hub.nlu.base import Entity, IntentScore, Parse
 from hub.nlu.classifier import IntentClassifier
 from hub.nlu.entities import EntityExtractor
-from hub.nlu.language import detect_language
+from hub.nlu.language import clear_language
 from hub.nlu.normalise import normalise
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class BuiltinEngine:
             intent=ranking[0],
             ranking=tuple(ranking),
             entities=entities,
-            locale=detect_language(text),
+            locale=clear_language(text),
             engine=self.name,
         )
 

@@ -8,9 +8,11 @@ in the citizen's language. Words both languages use ("ok", "menu", "hi", "thanks
 locale stays as it was. Balinese words ("om swastiastu", "suksma", "tiang", "nggih")
 count as Indonesian, the language the reply should then use.
 
-A conversation's language is sticky: :func:`clearly_written_in` tells whether a
-message is evidence enough to change it. A sentence is; a word Indonesians borrow
-("booking", "ok", "thanks") or visitors borrow ("terima kasih") is not, nor a name.
+A conversation's language is sticky: the engines give a message a locale only when
+:func:`clear_language` finds it clearly written in one (the dialogs then answer in
+it; with None they keep the conversation's). A sentence is clear; a word Indonesians
+borrow ("booking", "ok", "thanks") or visitors borrow ("terima kasih") is not, nor a
+name.
 """
 
 from __future__ import annotations
@@ -147,3 +149,11 @@ def clearly_written_in(text: str, locale: str) -> bool:
     else:
         return False
     return (clear >= 1 and other == 0) or (clear >= 3 and clear >= 2 * other)
+
+
+def clear_language(text: str) -> str | None:
+    """The language ``text`` is clearly written in (:func:`clearly_written_in`), or None."""
+    for locale in ("en", "id"):
+        if clearly_written_in(text, locale):
+            return locale
+    return None
