@@ -157,3 +157,10 @@ def clear_language(text: str) -> str | None:
         if clearly_written_in(text, locale):
             return locale
     return None
+
+
+def is_sentence(text: str) -> bool:
+    """Whether ``text`` has at least two words of either language: a question the NLU may
+    call out of scope, rather than a random string ("asdfgh", "xyzzy") it did not understand."""
+    evidence = weigh(text)
+    return evidence.id + evidence.en >= 2
