@@ -5,7 +5,7 @@ Reads a Rasa 3 NLU test file, asks (a) the built-in engine and (b) a Rasa server
 accuracy, intent macro F1, parse latency p50/p95. Whether the optional Rasa server
 is worth running beside the hub is decided on these numbers.
 
-    python bench/nlu_vs_rasa.py [nlu/test/heldout.yml] [--rasa-url URL]
+    python bench/nlu_vs_rasa.py [nlu/dev/heldout.yml] [--rasa-url URL]
                                 [--skip-builtin | --skip-rasa] [--errors N]
 
 Rasa is asked over its HTTP API directly (not through ``RasaEngine``) so that its
@@ -36,7 +36,7 @@ import yaml
 
 from hub.nlu.rasa import map_intent
 
-DEFAULT_TEST_FILE = Path("nlu/test/heldout.yml")
+DEFAULT_TEST_FILE = Path("nlu/dev/heldout.yml")
 WITA = ZoneInfo("Asia/Makassar")
 
 # `[text](entity)` and `[text]{"entity": ..., "value": ...}` → text

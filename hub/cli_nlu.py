@@ -32,7 +32,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         metavar="FILE",
         type=Path,
         nargs="+",
-        help="files or folders of .yml files, e.g. nlu/test/citizens or nlu/test/heldout.yml",
+        help="files or folders of .yml files, e.g. nlu/test/citizens or nlu/dev/heldout.yml",
     )
     evaluate_cmd.add_argument("--engine", choices=["builtin", "rasa"], default=None)
     evaluate_cmd.add_argument("--json", action="store_true", help="print one JSON object")

@@ -8,6 +8,7 @@ import pytest
 
 from hub.dialogs.engine import FEATURE_OF, MENU_INTENTS, DialogEngine, Outcome, Turn
 from hub.nlu.base import IntentScore, Parse
+from hub.nlu.language import clear_language
 
 
 def understood(
@@ -123,6 +124,33 @@ def test_language_follows_the_message_and_stays_when_unclear(engine: DialogEngin
     unsupported = engine.handle(turn(understood("greet", locale="fr")), {}, "id")
     assert unsupported.locale == "id"
     assert engine.handle(turn(understood("greet")), {}, "xx").locale == "id"
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        # One borrowed word or a name keeps the conversation's language.
+        ("booking", "id", "id"),
+        ("ok", "id", "id"),
+        ("thanks", "id", "id"),
+        ("thank you", "id", "id"),
+        ("Made Sudiarta", "id", "id"),
+        ("booking B-US8NEL", "id", "id"),
+        ("terima kasih", "en", "en"),
+        ("ok makasih", "en", "en"),
+        ("suksma", "en", "en"),
+        # A sentence changes it; Balinese is Indonesian.
+        ("how much does a passport cost?", "id", "en"),
+        ("hello, good morning", "id", "en"),
+        ("saya mau antri ktp besok", "en", "id"),
+        ("tiang nunas info kk nggih", "en", "id"),
+    ],
+)
+def test_the_language_changes_only_on_a_clear_sentence(
+    engine: DialogEngine, text: str, locale: str, expected: str
+) -> None:
+    parse = understood("ask_fee", locale=clear_language(text))
+    assert engine.handle(turn(parse), {}, locale).locale == expected
 
 
 def test_second_greeting_is_a_returning_one_and_fallbacks_count(engine: DialogEngine) -> None:

@@ -269,6 +269,10 @@ class DialogEngine:
             return [Reply("thanks")]
         if name == "goodbye":
             return [Reply("goodbye")]
+        if (outside := info.out_of_scope(understanding)) is not None:
+            return [*outside, _menu()]
+        if (several := info.about_several(understanding, locale)) is not None:
+            return several
         if name in INFO_INTENTS:
             return info.answer(name, info.service_in(understanding), state, locale)
         if name in BOOKING_INTENTS:

@@ -20,6 +20,7 @@ from typing import Any
 from hub.catalogue import Catalogue, Service
 from hub.model import Choice, Reply
 from hub.nlu.base import Parse
+from hub.nlu.language import is_sentence
 
 INFO_INTENTS = ("ask_service_info", "ask_requirements", "ask_fee", "ask_hours", "ask_location")
 """The intents this flow answers."""
@@ -29,6 +30,10 @@ AWAITING = "awaiting"
 
 MAX_SERVICE_CHOICES = 8
 """Telegram shows at most 8 buttons here; an SMS menu of 8 short names is ~2 segments."""
+
+MAX_SERVICES_ANSWERED = 3
+"""An information question naming several services ("syarat ktp sama kk") is answered
+for each, up to this many."""
 
 SWITCH_CONFIDENCE = 0.8
 """How sure the NLU must be that a reply to "which service?" asks something else instead."""
@@ -124,6 +129,24 @@ class InfoFlow:
                     return found
         return None
 
+    def services_in(self, understanding: Parse) -> list[Service]:
+        """Every distinct service the message names that the catalogue knows, in order."""
+        found: list[Service] = []
+        for entity in understanding.entities:
+            service = self.catalogue.get(entity.value) if entity.type == "service" else None
+            if service is not None and service not in found:
+                found.append(service)
+        return found
+
+    def about_several(self, understanding: Parse, locale: str) -> list[Reply] | None:
+        """One answer per service when an information question names several of them
+        ("info ktp sama kk"); None when it names one or none (:meth:`answer` then)."""
+        intent = understanding.intent.name
+        services = self.services_in(understanding)
+        if intent not in INFO_INTENTS or len(services) < 2:
+            return None
+        return [self._about(intent, s, locale) for s in services[:MAX_SERVICES_ANSWERED]]
+
     def resume(
         self, understanding: Parse, state: dict[str, Any], locale: str
     ) -> list[Reply] | None:
@@ -179,6 +202,13 @@ class InfoFlow:
         ]
         context = {"service": self._service(service, locale), "mall": self._mall(locale)}
         return Reply(TEMPLATE_OF[intent], context, choices=tuple(choices))
+
+    def out_of_scope(self, understanding: Parse) -> list[Reply] | None:
+        """A real question about something the mall does not do (visas, weather, tourism,
+        other offices) is told so; a random string is not: it stays "not understood"."""
+        if understanding.intent.name != "out_of_scope" or not is_sentence(understanding.text):
+            return None
+        return [Reply("out_of_scope")]
 
     def _mall_hours(self, locale: str) -> Reply:
         return Reply(

@@ -71,6 +71,8 @@ class Parse:
     ranking: tuple[IntentScore, ...] = ()
     entities: tuple[Entity, ...] = ()
     locale: str | None = None
+    """The language the message is clearly written in (a sentence, not one borrowed
+    word or a name: ``hub.nlu.language.clear_language``); None keeps the conversation's."""
     engine: str = "builtin"
     extra: dict[str, str] = field(default_factory=dict)
 

@@ -22,12 +22,12 @@ from hub.nlu import training_data
 from hub.nlu.base import Entity, IntentScore, Parse
 from hub.nlu.classifier import IntentClassifier
 from hub.nlu.entities import EntityExtractor
-from hub.nlu.language import detect_language
+from hub.nlu.language import clear_language
 from hub.nlu.normalise import normalise
 
 log = logging.getLogger(__name__)
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 TRAINING_TODAY = date(2026, 1, 5)
 """Any fixed day: at training time dates only matter as spans, not as values."""
 
@@ -124,7 +124,7 @@ class BuiltinEngine:
             intent=ranking[0],
             ranking=tuple(ranking),
             entities=entities,
-            locale=detect_language(text),
+            locale=clear_language(text),
             engine=self.name,
         )
 

@@ -17,7 +17,10 @@ Conventions (the dialogs and the tests rely on them):
   would be "besok"), said on Monday 11-30 it is 12-07;
 - "minggu depan" / "next week" alone is today + 7 days (the same weekday next week);
 - "minggu" is Sunday only as "hari minggu", "minggu pagi/siang/sore/malam" or "ahad":
-  "3 minggu", "minggu lalu" are durations, not dates;
+  "3 minggu" is a duration, not a date;
+- the past, for complaints: "minggu lalu" / "last week" is today - 7 days, "bulan lalu"
+  / "last month" the same day a month ago, "senin kemarin" / "senin lalu" / "last
+  monday" the latest Monday before today;
 - "tgl 5" is the next 5th: this month unless it is past, else the next month that has it;
 - day and month without a year ("5/12", "5 Desember", "December 5") is this year's
   date unless it is past, else next year's; numbers are day/month (Indonesian order);
@@ -94,9 +97,13 @@ _RELATIVE_DAYS: Mapping[str, int] = MappingProxyType(
         "tomorow": 1,
         "tmrw": 1,
         "tmr": 1,
+        "buin mani": 1,  # Balinese: "again tomorrow"
+        "bin mani": 1,
         "lusa": 2,
+        "buin puan": 2,  # Balinese: the day after tomorrow
         "besok lusa": 2,
         "day after tomorrow": 2,
+        "the day after tomorrow": 2,
         "kemarin": -1,
         "kemaren": -1,
         "kmrn": -1,
@@ -127,6 +134,18 @@ _RELATIVE_RE = re.compile(
     _F,
 )
 _NEXT_WEEK_RE = re.compile(rf"\b(?:(?:minggu|pekan|mgg)\s+{_NEXT}|next\s+week)\b", _F)
+_LAST_RE = re.compile(
+    r"\b(?:(?P<week>(?:minggu|pekan|mgg)\s+(?:lalu|kemarin|kmrn|kemaren)|last\s+week)"
+    r"|(?P<month>bulan\s+(?:lalu|kemarin|kmrn|kemaren)|last\s+month))\b",
+    _F,
+)
+_COUNT_BEFORE = re.compile(r"(?:\d|\b(?:se|satu|dua|tiga|empat|lima|enam|tujuh|beberapa))\s*$", _F)
+"""A count before "minggu lalu" ("3 minggu lalu") makes it a duration back, not last week."""
+_LAST_WEEKDAY_RE = re.compile(
+    rf"\b(?:(?P<day>{_WEEKDAY})\s+(?:lalu|kemarin|kmrn|kemaren)"
+    rf"|last\s+(?P<eday>{_WEEKDAY}))\b",
+    _F,
+)
 _WEEKDAY_RE = re.compile(
     rf"\b(?:(?P<pre>next|this|coming|this\s+coming|on|hari|hr|hri)\s+)?(?P<day>{_WEEKDAY})"
     rf"(?:\s+(?P<post>(?:(?:minggu|pekan)\s+)?{_NEXT}|ini|next\s+week|pagi|siang|sore|malam))?\b",
@@ -178,6 +197,10 @@ _PARTS_OF_DAY: Mapping[str, str] = MappingProxyType(
         "evening": "sore",
         "malam": "malam",
         "mlm": "malam",
+        # Balinese: semeng (morning), tengai (midday), sanja (late afternoon).
+        "semeng": "pagi",
+        "tengai": "siang",
+        "sanja": "sore",
         "night": "malam",
         "tonight": "malam",
     }
@@ -206,7 +229,7 @@ _BARE_CLOCK_RE = re.compile(
     _F,
 )
 _PART_RE = re.compile(rf"\b(?:(?:in\s+the|this|di)\s+)?(?P<part>{_PART})\b", _F)
-_GREETING_BEFORE = re.compile(r"\b(?:selamat|slamat|slmt|met|good)\s*$", _F)
+_GREETING_BEFORE = re.compile(r"\b(?:selamat|slamat|slmt|met|good|rahajeng)\s*$", _F)
 _HONORIFICS = _wordset(
     "kak kakak ka min admin mimin pak bapak bu ibu mas mbak mba bli gus dik dek om tante sir "
     "semua all everyone juga"
@@ -300,17 +323,30 @@ def find_dates(text: str, today: date) -> Iterator[Entity]:
     for match in _NEXT_WEEK_RE.finditer(text):
         result = today + timedelta(days=7)
         yield _entity("date", result.isoformat(), text, match.start(), match.end())
+    for match in _LAST_RE.finditer(text):
+        if _COUNT_BEFORE.search(text, 0, match.start()):
+            continue
+        result = _add_months(today, -1) if match.group("month") else today - timedelta(days=7)
+        yield _entity("date", result.isoformat(), text, match.start(), match.end())
+    for match in _LAST_WEEKDAY_RE.finditer(text):
+        if (match.group("day") or "").lower() == "minggu":
+            continue  # "minggu lalu" is last week (above), not last Sunday
+        weekday = _WEEKDAYS[(match.group("day") or match.group("eday")).lower()]
+        result = today - timedelta(days=(today.weekday() - weekday) % 7 or 7)
+        yield _entity("date", result.isoformat(), text, match.start(), match.end())
     for match in _WEEKDAY_RE.finditer(text):
         day = match.group("day").lower()
         pre = " ".join((match.group("pre") or "").lower().split())
         post = " ".join((match.group("post") or "").lower().split())
-        end = match.end()
+        start, end = match.start(), match.end()
+        if pre == "on":  # "on friday": the date is "friday"
+            start = match.start("day")
         if post in _PARTS_OF_DAY:  # "jumat pagi": the part of day is a time entity
             end = match.end("day")
         if day == "minggu" and pre not in ("hari", "hr", "hri") and post not in _PARTS_OF_DAY:
             continue  # "3 minggu", "minggu depan": a duration or a week, not Sunday
         result = _weekday(today, _WEEKDAYS[day], pre, post if end == match.end() else "")
-        yield _entity("date", result.isoformat(), text, match.start(), end)
+        yield _entity("date", result.isoformat(), text, start, end)
     for match in _TGL_DAY_RE.finditer(text):
         found = _next_day_of_month(today, int(match.group("day")))
         if found is not None:

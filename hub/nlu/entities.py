@@ -34,7 +34,8 @@ def _wordset(words: str) -> frozenset[str]:
 
 _TOKEN = re.compile(r"[^\W_]+")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
-_ENCLITICS = ("nya", "ku", "mu")
+_ENCLITICS = ("nya", "ku", "mu", "ne")
+"""Indonesian -nya/-ku/-mu and Balinese -ne ("ktpne", "kk-ne" splits by itself)."""
 FUZZY_CUTOFF = 88.0
 """rapidfuzz ``ratio`` a typo needs to count as a synonym (one letter off in a word of 8)."""
 _FUZZY_MIN_CHARS = 5
@@ -52,11 +53,14 @@ DEFAULT_REPLACEMENT_CUES: Mapping[str, tuple[str, frozenset[str]]] = MappingProx
     {"ktp_el_baru": ("ktp_el_penggantian", _REPLACEMENT_WORDS)}
 )
 _CUE_WINDOW = 3
+_CUE_WINDOW_AFTER = 4
+"""Words after the generic name a cue may be: "KTP saya yang lama hilang"."""
 
 # "kk" is also "kakak" (older sibling, the polite "you"): "makasih kk", "syaratnya apa kk".
 _KAKAK_BEFORE = _wordset(
     "halo hallo hai hay hi helo hello makasih makasi mksh kasih trims thanks thx tq ok oke okey "
-    "okay sip siap iya iy ya yaa baik pagi siang sore malam permisi maaf punten"
+    "okay sip siap iya iy ya yaa baik pagi siang sore malam permisi maaf punten "
+    "suksma nggih inggih ampura rahajeng semeng sanja"
 )
 _KAKAK_BEFORE_LAST = _wordset(
     "apa dong donk deh nih sih ya yah ga gak gk nggak tidak brp berapa dimana dmn kapan "
@@ -249,7 +253,7 @@ class EntityExtractor:
         if cue is None:
             return service_id
         specific, cue_words = cue
-        window = words[max(0, i - _CUE_WINDOW) : j + _CUE_WINDOW]
+        window = words[max(0, i - _CUE_WINDOW) : j + _CUE_WINDOW_AFTER]
         return specific if any(w in cue_words for w in window) else service_id
 
 

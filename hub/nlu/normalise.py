@@ -3,7 +3,9 @@
 Citizens write "sy mau bikin ktp bsk bisa gk??" and "saya ingin membuat KTP besok,
 bisa tidak?": the classifier should see nearly the same thing. Entity spans are
 replaced by a placeholder of their type, so "biaya paspor" and "biaya skck" teach
-the same pattern.
+the same pattern. Balinese words common in chat ("tiang", "nggih", "dados", "kenken")
+fold into their Indonesian equivalents, so "dados ngurus kk driki?" reads as
+"boleh urus zservicez sini ?".
 """
 
 from __future__ import annotations
@@ -151,6 +153,49 @@ _SLANG = {
     "lok": "lokasi",
     "jln": "jalan",
     "jl": "jalan",
+    # Balinese words common in chat, folded into the Indonesian the model knows.
+    "tiang": "saya",
+    "titiang": "saya",
+    "cang": "saya",
+    "nggih": "ya",
+    "inggih": "ya",
+    "ngih": "ya",
+    "suksma": "makasih",
+    "dados": "boleh",
+    "kenken": "bagaimana",
+    "kengken": "bagaimana",
+    "napi": "apa",
+    "driki": "sini",
+    "ampura": "maaf",
+    "ampure": "maaf",
+    "sampun": "sudah",
+    "ten": "tidak",
+    "tusing": "tidak",
+    "durung": "belum",
+    "nunas": "minta",
+    "wenten": "ada",
+    "jagi": "mau",
+    "rauh": "datang",
+    "pisan": "banget",
+    "becik": "bagus",
+    "sareng": "sama",
+    "dija": "dimana",
+    "kuda": "berapa",
+    "niki": "ini",
+    "nika": "itu",
+    "sane": "yang",
+    "ngae": "buat",
+    "carane": "caranya",
+    "tulung": "tolong",
+    "mangkin": "sekarang",
+    "jani": "sekarang",
+    "nyen": "siapa",
+    "semeng": "pagi",
+    "sanja": "sore",
+    "rahajeng": "selamat",
+    "swastyastu": "swastiastu",
+    "mepamit": "pamit",
+    "antos": "tunggu",
 }
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?|[?!]")
