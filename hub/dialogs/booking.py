@@ -24,6 +24,7 @@ from typing import Any
 from hub.booking import Booking, BookingService, Reason, Refusal, SlotInfo
 from hub.booking.codes import qr_path
 from hub.catalogue import Catalogue, Service
+from hub.dialogs.cancel_words import confirms_cancel
 from hub.dialogs.context import DialogContext
 from hub.dialogs.info import short_name
 from hub.dialogs.views import booking_view, day_view, hhmm, service_view
@@ -119,10 +120,16 @@ class BookingFlow:
         if flow is not None:
             mode = str(flow.get("mode"))
             same = intent == MODE_INTENT.get(mode) and "booking_code" not in found
-            if intent == "deny" or (intent == "cancel_booking" and "booking_code" not in found):
-                # "batal" / "cancel" / "gak jadi": out of the flow, nothing changed.
-                del state[STATE]
-                return [Reply("booking_left", {"mode": mode}), self.menu()]
+            chosen = understanding.engine == "choice"
+            stage = flow.get("stage")
+            cancel_word = intent == "cancel_booking" and "booking_code" not in found
+            if cancel_word and not chosen and mode == "cancel" and stage == "confirm":
+                # "Batalkan antrean B-…?" "batalin aja": yes, cancel it.
+                return await self._commit(flow, state, locale, context)
+            if cancel_word or (intent == "deny" and (chosen or stage == "confirm")):
+                # "batal" / the Batal button / "tidak" to the confirmation: nothing changed.
+                # A "tidak" to another question is not an answer (the engine asks again).
+                return self.cancel(state)
             if intent == "affirm" and flow.get("stage") == "confirm":
                 return await self._commit(flow, state, locale, context)
             if flow.get("stage") == "pick" and self.code_alone(understanding):
@@ -132,8 +139,8 @@ class BookingFlow:
                 other = intent not in ANSWERS and not same
                 sure = understanding.intent.confidence >= SWITCH_CONFIDENCE
                 if (other and (sure or not found)) or not (found or same or intent == "affirm"):
-                    # Another question ("biaya paspor berapa?"): answered as usual.
-                    del state[STATE]
+                    # Another question ("biaya paspor berapa?") or nothing that fits: the
+                    # engine answers it and asks again; the flow's state is kept.
                     return None
                 self._fill(flow, found)
                 return await self._next(flow, state, locale, context)
@@ -539,3 +546,56 @@ class BookingFlow:
 
     def _view(self, booking: Booking, locale: str) -> dict[str, Any]:
         return booking_view(booking, self.catalogue, locale)
+
+    # --- the engine's frame protocol (hub.dialogs.frames.Flow) -----------------------------
+
+    state_key = STATE
+
+    async def reask(
+        self, state: dict[str, Any], locale: str, context: DialogContext
+    ) -> list[Reply]:
+        """The pending question again (after a digression, small talk, a miss)."""
+        flow = state.get(STATE)
+        if not isinstance(flow, dict):
+            return [self.menu()]
+        code = str(flow.get("code") or "")
+        if flow.get("mode") == "cancel" and code:
+            found = {"booking_code": code}
+            return await self._choose_booking("cancel", found, state, locale, context)
+        return await self._next(flow, state, locale, context)
+
+    def describe(self, state: dict[str, Any], locale: str) -> dict[str, Any]:
+        """ "pemesanan antrean Paspor", "perubahan antrean B-7Q4M2X" (templates word it)."""
+        flow = state.get(STATE)
+        flow = flow if isinstance(flow, dict) else {}
+        service_id = str(flow.get("service") or "")
+        return {
+            "flow": "booking",
+            "mode": str(flow.get("mode") or "book"),
+            "service": self._short(service_id, locale) if service_id else "",
+            "service_id": service_id,
+            "code": str(flow.get("code") or ""),
+        }
+
+    def cancel(self, state: dict[str, Any]) -> list[Reply]:
+        """Leave on the citizen's word: nothing booked or changed, and the menu."""
+        flow = state.pop(STATE, None)
+        mode = flow.get("mode") if isinstance(flow, dict) else "book"
+        return [Reply("booking_left", {"mode": mode}), self.menu()]
+
+    def cancel_is_answer(self, state: dict[str, Any], text: str) -> bool:
+        """ "batalin aja" asked "Batalkan antrean B-…?" confirms; a bare "batal" is the
+        Batal button (keep the booking)."""
+        flow = state.get(STATE)
+        return (
+            isinstance(flow, dict)
+            and flow.get("mode") == "cancel"
+            and flow.get("stage") == "confirm"
+            and confirms_cancel(text)
+        )
+
+    async def status(
+        self, understanding: Parse, locale: str, context: DialogContext
+    ) -> list[Reply]:
+        """ "cek antrean saya" asked mid-flow: the citizen's bookings; the flow stays."""
+        return await self._check(self._entities(understanding).get("booking_code"), locale, context)
