@@ -111,8 +111,9 @@ class BookingFlow:
     ) -> list[Reply] | None:
         """The replies to one message, or None when it is not about booking at all.
 
-        ``state`` is changed in place. None means the flow was left quietly (a
-        question about fees mid-flow): the engine answers the message as usual.
+        ``state`` is changed in place. None means the message is not an answer (a
+        question about fees mid-flow, nonsense): the flow's state stays, the engine
+        answers and asks the question again (hub.dialogs.frames).
         """
         found = self._entities(understanding)
         intent = understanding.intent.name

@@ -176,7 +176,8 @@ class CareFlow:
         """The replies to one message, or None when it is not CARE's after all.
 
         ``state`` is changed in place. None means the engine answers the message as
-        usual (a question mid-flow, or anything but a rating while one is awaited).
+        usual (a question mid-flow, or anything but a rating while one is awaited); a
+        flow under way stays, and the engine asks its question again afterwards.
         """
         message = CareMessage(understanding, tuple(attachments))
         rating = self._rating_in(message, state)

@@ -9,8 +9,29 @@ Service information is answered by :mod:`hub.dialogs.info` from the catalogue.
 Queue booking (:mod:`hub.dialogs.booking`) and CARE (:mod:`hub.dialogs.care`:
 complaints, appreciations, their status and rating, handing a conversation to the
 officers) need their domain services, which do I/O: they run from
-:meth:`DialogEngine.respond`, the async door the gateway calls. A CARE flow under
-way (or a rating awaited) has the first say, then a booking flow, then the rest.
+:meth:`DialogEngine.respond`, the async door the gateway calls. A flow under way has
+the first say; without one, CARE (or an awaited rating), then booking, then the rest.
+
+A flow under way is a frame (:mod:`hub.dialogs.frames`): the engine never loses it
+to an unexpected message. While one waits for an answer:
+
+- an explicit cancel ("gajadi", "batal", "cancel", "stop": :mod:`hub.dialogs.cancel_words`)
+  ends it and the citizen is told nothing was booked or filed; a flow may read a
+  cancel word as its answer ("batalin aja" asked whether to cancel a booking);
+- small talk ("makasih", "👍", "wkwk") and a status check get a short answer, then
+  the question again; "ok"/"ya" stay answers where the question is yes or no;
+- what the flow takes is its answer; a question it does not take (a fee, hours,
+  requirements, a greeting, the menu) is answered, then "Kembali ke …" and the question
+  again, in one turn; a question that needs a service the flow does not know ("which
+  service?") pauses the flow until it is answered;
+- a message that starts the *other* flow (a complaint mid-booking, a booking
+  mid-complaint) asks whether to keep the first (paused, resumed once the new one ends,
+  done or cancelled), drop it, or go back to it;
+- anything else is not understood: the question again with its options, never a
+  fallback, never counted toward a handoff;
+- a flow idle longer than ``dialogs.flow_timeout_minutes`` (``DialogContext.now``
+  against the time kept in the state) is dropped: the next message is answered fresh,
+  led by a line saying what was dropped.
 
 A message not understood twice in a row is handed to the officers (with CARE
 present; the pure engine shows the menu again): the count of fallbacks in a row
