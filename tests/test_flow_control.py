@@ -152,3 +152,17 @@ async def test_an_unrelated_answer_to_keep_or_drop_forgets_the_new_request(
     state = await state_of(client)
     assert frames.SWITCH not in state and CARE not in state
     await chat.chat.close()
+
+
+async def test_the_person_button_pressed_mid_booking_hands_over(
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings], clock: Clock
+) -> None:
+    client = await aiohttp_client(create_app(make_settings(), clock=clock))
+    chat = Citizen(await ChatClient.connect(client))
+    await chat.say("antri paspor")
+    [handoff] = await chat.choose("/talk_to_human")
+    assert "teruskan ke petugas" in handoff["text"]
+    async with client.app[HUB].db.engine.connect() as conn:
+        status = (await conn.execute(sa.select(conversations.c.status))).scalar_one()
+    assert status == "handoff"
+    await chat.chat.close()

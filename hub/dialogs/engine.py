@@ -328,6 +328,11 @@ class DialogEngine:
             return await self._digressed(status, current, about, state, locale, context), False
         intent = understanding.intent
         sure = intent.confidence >= self.threshold
+        care = self.care
+        if sure and intent.name == "talk_to_human" and care is not None and current is not care:
+            # The person button pressed mid-booking (CARE reads its own: a story may
+            # name an officer).
+            return [care.handoff("asked", context)], False
         new = self._other_start(current, understanding) if sure else None
         # A booking never takes a complaint's words as its answer ("kemarin" is no date
         # to book); a complaint's story may sound like a booking, so CARE reads first.
