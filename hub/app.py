@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -165,6 +165,7 @@ class Hub:
                 catalogue=self.catalogue,
                 bookings=self.bookings,
                 care=self.care,
+                flow_timeout=timedelta(minutes=settings.dialogs.flow_timeout_minutes),
             ),
             renderer=self.renderer,
             channels=self.channels,

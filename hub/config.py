@@ -468,6 +468,12 @@ class CareConfig(_Section):
         return sorted(set(value))
 
 
+class DialogsConfig(_Section):
+    flow_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    """A booking or complaint left unanswered this long is dropped: the next message
+    starts fresh, and the citizen is told what was dropped."""
+
+
 class SchedulerConfig(_Section):
     enabled: bool = True
     """Run the timed jobs (reminders, end-of-day no-shows) in this process. Safe in every
@@ -628,6 +634,7 @@ class Settings(BaseSettings):
     catalogue: CatalogueConfig = CatalogueConfig()
     booking: BookingConfig = BookingConfig()
     care: CareConfig = CareConfig()
+    dialogs: DialogsConfig = DialogsConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     console: ConsoleConfig = ConsoleConfig()
     ratelimit: RateLimitConfig = RateLimitConfig()

@@ -154,6 +154,10 @@ class Reply:
     context: Mapping[str, Any] = field(default_factory=lambda: _freeze(None))
     choices: tuple[Choice, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    lead: Reply | None = None
+    """A short line said first, in the same message ("Kembali ke pemesanan antrean
+    Paspor:" before the question a flow asks again): one SMS rather than two, and
+    never out of order."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.context, MappingProxyType):

@@ -103,6 +103,9 @@ class Renderer:
     ) -> list[OutboundMessage]:
         """One reply as one or more messages (long text is split on line breaks)."""
         body = self.text(reply.template, locale, channel, **dict(reply.context))
+        if reply.lead is not None:
+            lead = self.text(reply.lead.template, locale, channel, **dict(reply.lead.context))
+            body = f"{lead}\n{body}" if body else lead
         choices = tuple(self._localise(c, locale) for c in reply.choices)
         if choices and not (capabilities.buttons and len(choices) <= capabilities.max_buttons):
             menu = self.text("_numbered_choices", locale, channel, choices=choices)

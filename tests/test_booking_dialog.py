@@ -155,16 +155,17 @@ async def test_a_correction_changes_one_slot_and_batal_leaves(
     await chat.chat.close()
 
 
-async def test_a_question_mid_flow_is_answered_and_leaves_the_flow(
+async def test_a_question_mid_flow_is_answered_and_the_flow_comes_back(
     client: TestClient[Any, Any],
 ) -> None:
     chat = await chat_on(client)
     [day] = await chat.say("antri paspor")
     assert day["text"].startswith("Antrean Paspor untuk tanggal berapa?")
-    [fee] = await chat.say("biaya paspor berapa")
+    fee, again = await chat.say("biaya paspor berapa", 2)
     assert fee["text"].startswith("Biaya " + PASPOR.name_id)
+    assert again["text"] == "Kembali ke pemesanan antrean Paspor:\n" + day["text"]
     state = await _state(client)
-    assert STATE not in state
+    assert state[STATE] == {"mode": "book", "stage": "date", "service": "paspor", "also": []}
     await chat.chat.close()
 
 

@@ -83,6 +83,27 @@ async def test_dialogs_test_passes_with_exit_code_0_when_all_pass(
     assert capsys.readouterr().out.splitlines()[-1] == "1 passed, 0 failed"
 
 
+async def test_time_passing_is_played_at_once_and_noted(
+    make_settings: Callable[..., Settings],
+    outside_checkout: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenarios = outside_checkout / "later.yaml"
+    scenarios.write_text(
+        "- name: salam nanti\n  channel: webchat\n  turns:\n"
+        "    - {say: halo, expect: [selamat datang]}\n"
+        "    - {say: halo, after: 31m, expect: [Halo lagi]}\n",
+        encoding="utf-8",
+    )
+    app = create_app(make_settings(), clock=Clock(DEFAULT_CLOCK))
+    async with TestServer(app, host="127.0.0.1") as server:
+        url = str(server.make_url("")).rstrip("/")
+        code = await asyncio.to_thread(cli.main, ["dialogs", "test", str(scenarios), "--url", url])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert lines[0] == "PASS salam nanti (after ignored: a running hub's clock cannot be moved)"
+
+
 def test_an_unreachable_hub_fails_every_scenario(
     outside_checkout: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,7 +1,8 @@
 """Every dialog scenario in tests/scenarios/*.yaml, on each of its channels, via the real app.
 
 Each scenario+channel is one test: a fresh hub (its clock held at the scenario's
-``clock``), a citizen on the web chat (tests/chat_client.py), by SMS or on WhatsApp
+``clock``, moved on by a turn's ``after``), a citizen on the web chat
+(tests/chat_client.py), by SMS or on WhatsApp
 (Twilio webhooks, replies caught by the fake Twilio), then ``end_state`` read from the
 database. The format and the matching rule are in hub/dialogs/scenarios.py.
 """
@@ -153,6 +154,8 @@ async def test_scenario(
         form = "sms_text" if channel == "sms" else "whatsapp_text"
         citizen = TwilioCitizen(client, twilio, form)
     for turn in scenario.turns:
+        if turn.after is not None:
+            clock.advance(seconds=turn.after.total_seconds())
         problem = check_turn(turn, await citizen.say(turn.say))
         assert problem is None, problem
     if scenario.end_state is not None:

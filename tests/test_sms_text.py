@@ -266,6 +266,25 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
 CONTEXTS.update(_booking_contexts())
 CONTEXTS.update(care_sms_contexts())
 
+_FLOWS = [
+    {"flow": "booking", "mode": "book", "service": "Kartu Keluarga (KK)", "code": ""},
+    {"flow": "booking", "mode": "reschedule", "service": "", "code": "B-7Q4M2X"},
+    {"flow": "booking", "mode": "cancel", "service": "", "code": "B-7Q4M2X"},
+    {"flow": "care", "kind": "complaint", "service": "Kartu Keluarga (KK)"},
+    {"flow": "care", "kind": "appreciation", "service": ""},
+]
+CONTEXTS.update(
+    {
+        "flow_resume": [
+            {"why": why, "flow": flow}
+            for why in ("back", "kept", "dropped", "thanks", "greet", "ack", "unclear")
+            for flow in _FLOWS
+        ],
+        "flow_switch": [{"flow": a, "new": b} for a in _FLOWS for b in _FLOWS[::3]],
+        "flow_expired": [{"flows": [flow]} for flow in _FLOWS] + [{"flows": _FLOWS[::3]}],
+    }
+)
+
 
 def _reply_keys(root: Path) -> set[str]:
     keys = set()

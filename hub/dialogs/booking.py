@@ -48,6 +48,7 @@ from hub.dialogs.booking_choices import session_choice as _session_choice
 from hub.dialogs.booking_pick import Mention, names_queue_number, select
 from hub.dialogs.booking_slots import Said, services_of, set_services
 from hub.dialogs.booking_times import asked_view, outside_hours, session_at
+from hub.dialogs.cancel_words import confirms_cancel
 from hub.dialogs.context import DialogContext
 from hub.dialogs.info import short_name, typed_names
 from hub.dialogs.views import booking_view, day_view, hhmm, service_view
@@ -133,8 +134,9 @@ class BookingFlow:
     ) -> list[Reply] | None:
         """The replies to one message, or None when it is not about booking at all.
 
-        ``state`` is changed in place. None means the flow was left quietly (a
-        question about fees mid-flow): the engine answers the message as usual.
+        ``state`` is changed in place. None means the message is not an answer (a
+        question about fees mid-flow, nonsense): the flow's state stays, the engine
+        answers and asks the question again (hub.dialogs.frames).
         """
         found = self._entities(understanding)
         intent = understanding.intent.name
@@ -149,18 +151,24 @@ class BookingFlow:
             if self._corrects(intent, mode, flow, said):
                 # "bukan paspor, SKCK", "eh ganti jadi kamis", "iya tapi jam 10 aja".
                 return await self._update(flow, said, state, locale, context)
-            if intent == "deny" or (intent == "cancel_booking" and "booking_code" not in found):
-                # "batal" / "cancel" / "gak jadi": out of the flow, nothing changed.
-                del state[STATE]
-                return [Reply("booking_left", {"mode": mode}), self.menu()]
+            chosen = understanding.engine == "choice"
+            stage = flow.get("stage")
+            cancel_word = intent == "cancel_booking" and "booking_code" not in found
+            if cancel_word and not chosen and mode == "cancel" and stage == "confirm":
+                # "Batalkan antrean B-…?" "batalin aja": yes, cancel it.
+                return await self._commit(flow, state, locale, context)
+            if cancel_word or (intent == "deny" and (chosen or stage == "confirm")):
+                # "batal" / the Batal button / "tidak" to the confirmation: nothing changed.
+                # A "tidak" to another question is not an answer (the engine asks again).
+                return self.cancel(state)
             if intent == "affirm" and flow.get("stage") == "confirm":
                 return await self._commit(flow, state, locale, context)
             if intent not in BOOKING_INTENTS or same:
                 other = intent not in ANSWERS and not same
                 sure = understanding.intent.confidence >= SWITCH_CONFIDENCE
                 if (other and (sure or not found)) or not (found or same or intent == "affirm"):
-                    # Another question ("biaya paspor berapa?"): answered as usual.
-                    del state[STATE]
+                    # Another question ("biaya paspor berapa?") or nothing that fits: the
+                    # engine answers it and asks again; the flow's state is kept.
                     return None
                 return await self._update(flow, said, state, locale, context)
             del state[STATE]  # another booking intent: start that one afresh
@@ -914,6 +922,62 @@ class BookingFlow:
 
     def _view(self, booking: Booking, locale: str) -> dict[str, Any]:
         return booking_view(booking, self.catalogue, locale)
+
+    # --- the engine's frame protocol (hub.dialogs.frames.Flow) -----------------------------
+
+    state_key = STATE
+
+    async def reask(
+        self, state: dict[str, Any], locale: str, context: DialogContext
+    ) -> list[Reply]:
+        """The pending question again (after a digression, small talk, a miss)."""
+        flow = state.get(STATE)
+        if not isinstance(flow, dict):
+            return [self.menu()]
+        code = str(flow.get("code") or "")
+        if flow.get("mode") == "cancel" and code:
+            return await self._choose_booking(
+                "cancel", Said(code=code), Mention(), state, locale, context
+            )
+        return await self._next(flow, state, locale, context)
+
+    def describe(self, state: dict[str, Any], locale: str) -> dict[str, Any]:
+        """ "pemesanan antrean Paspor", "perubahan antrean B-7Q4M2X" (templates word it)."""
+        flow = state.get(STATE)
+        flow = flow if isinstance(flow, dict) else {}
+        service_id = str(flow.get("service") or "")
+        return {
+            "flow": "booking",
+            "mode": str(flow.get("mode") or "book"),
+            "service": self._short(service_id, locale) if service_id else "",
+            "service_id": service_id,
+            "code": str(flow.get("code") or ""),
+        }
+
+    def cancel(self, state: dict[str, Any]) -> list[Reply]:
+        """Leave on the citizen's word: nothing booked or changed, and the menu."""
+        flow = state.pop(STATE, None)
+        mode = flow.get("mode") if isinstance(flow, dict) else "book"
+        return [Reply("booking_left", {"mode": mode}), self.menu()]
+
+    def cancel_is_answer(self, state: dict[str, Any], text: str) -> bool:
+        """ "batalin aja" asked "Batalkan antrean B-…?" confirms; a bare "batal" is the
+        Batal button (keep the booking)."""
+        flow = state.get(STATE)
+        return (
+            isinstance(flow, dict)
+            and flow.get("mode") == "cancel"
+            and flow.get("stage") == "confirm"
+            and confirms_cancel(text)
+        )
+
+    async def status(
+        self, understanding: Parse, locale: str, context: DialogContext
+    ) -> list[Reply]:
+        """ "cek antrean saya" asked mid-flow: the citizen's bookings; the flow stays."""
+        said = booking_slots.read(understanding, self.catalogue, context.today, None)
+        mention = Mention(said.services, said.day, self._session(said), understanding.text)
+        return await self._check(said.code, mention, locale, context)
 
 
 def _iso(value: Any) -> date | None:

@@ -38,6 +38,7 @@ from hub.care.status import TicketStatus
 from hub.care.ticket_ids import find_ticket_ids
 from hub.catalogue import Agency, Catalogue
 from hub.dialogs.anger import is_angry
+from hub.dialogs.cancel_words import soft_cancel
 from hub.dialogs.care_views import (
     RATING_STATE,
     notice_state,
@@ -175,7 +176,8 @@ class CareFlow:
         """The replies to one message, or None when it is not CARE's after all.
 
         ``state`` is changed in place. None means the engine answers the message as
-        usual (a question mid-flow, or anything but a rating while one is awaited).
+        usual (a question mid-flow, or anything but a rating while one is awaited); a
+        flow under way stays, and the engine asks its question again afterwards.
         """
         message = CareMessage(understanding, tuple(attachments))
         rating = self._rating_in(message, state)
@@ -187,7 +189,7 @@ class CareFlow:
             replies = await self._continue(flow, message, state, locale, context)
             if replies is not None:
                 return replies
-            state.pop(STATE, None)
+            # Not an answer: the flow stays; the engine answers and asks again.
         intent = understanding.intent
         if self.ticket_alone(understanding):
             return await self._status(message, state, locale, context)
@@ -734,3 +736,50 @@ class CareFlow:
         new = [dict(a) for a in message.attachments][: max(0, room)]
         kept.extend(new)
         return len(new)
+
+    # --- the engine's frame protocol (hub.dialogs.frames.Flow) -----------------------------
+
+    state_key = STATE
+
+    async def reask(
+        self, state: dict[str, Any], locale: str, context: DialogContext
+    ) -> list[Reply]:
+        """The pending question again (after a digression, small talk, a miss)."""
+        flow = state.get(STATE)
+        if not isinstance(flow, dict):
+            return [self.menu()]
+        return await self._next(flow, state, locale, context)
+
+    def describe(self, state: dict[str, Any], locale: str) -> dict[str, Any]:
+        """ "pengaduan tentang Paspor", "apresiasi" (templates word it). Only a catalogue
+        service or agency is named, never the citizen's own words."""
+        flow = state.get(STATE)
+        flow = flow if isinstance(flow, dict) else {}
+        service_id = str(flow.get("service") or "")
+        about = ""
+        if self.catalogue.get(service_id) is not None or flow.get("agency"):
+            about = self._about({**flow, "category": ""}, locale)
+        return {
+            "flow": "care",
+            "kind": str(flow.get("kind") or TicketKind.COMPLAINT.value),
+            "service": about,
+            "service_id": service_id,
+        }
+
+    def cancel(self, state: dict[str, Any]) -> list[Reply]:
+        """Leave on the citizen's word: nothing filed, and the menu."""
+        flow = state.pop(STATE, None)
+        kind = flow.get("kind") if isinstance(flow, dict) else TicketKind.COMPLAINT.value
+        return [Reply("care_left", {"kind": kind}), self.menu()]
+
+    def cancel_is_answer(self, state: dict[str, Any], text: str) -> bool:
+        """ "ga usah" asked for photos, the time and place or the service: skip it."""
+        flow = state.get(STATE)
+        optional = ("attachments", "when_where", "service", "service_text")
+        return isinstance(flow, dict) and flow.get("stage") in optional and soft_cancel(text)
+
+    async def status(
+        self, understanding: Parse, state: dict[str, Any], locale: str, context: DialogContext
+    ) -> list[Reply]:
+        """ "status pengaduan saya?" asked mid-flow: the tickets; the flow stays."""
+        return await self._status(CareMessage(understanding, ()), state, locale, context)

@@ -9,8 +9,29 @@ Service information is answered by :mod:`hub.dialogs.info` from the catalogue.
 Queue booking (:mod:`hub.dialogs.booking`) and CARE (:mod:`hub.dialogs.care`:
 complaints, appreciations, their status and rating, handing a conversation to the
 officers) need their domain services, which do I/O: they run from
-:meth:`DialogEngine.respond`, the async door the gateway calls. A CARE flow under
-way (or a rating awaited) has the first say, then a booking flow, then the rest.
+:meth:`DialogEngine.respond`, the async door the gateway calls. A flow under way has
+the first say; without one, CARE (or an awaited rating), then booking, then the rest.
+
+A flow under way is a frame (:mod:`hub.dialogs.frames`): the engine never loses it
+to an unexpected message. While one waits for an answer:
+
+- an explicit cancel ("gajadi", "batal", "cancel", "stop": :mod:`hub.dialogs.cancel_words`)
+  ends it and the citizen is told nothing was booked or filed; a flow may read a
+  cancel word as its answer ("batalin aja" asked whether to cancel a booking);
+- small talk ("makasih", "👍", "wkwk") and a status check get a short answer, then
+  the question again; "ok"/"ya" stay answers where the question is yes or no;
+- what the flow takes is its answer; a question it does not take (a fee, hours,
+  requirements, a greeting, the menu) is answered, then "Kembali ke …" and the question
+  again, in one turn; a question that needs a service the flow does not know ("which
+  service?") pauses the flow until it is answered;
+- a message that starts the *other* flow (a complaint mid-booking, a booking
+  mid-complaint) asks whether to keep the first (paused, resumed once the new one ends,
+  done or cancelled), drop it, or go back to it;
+- anything else is not understood: the question again with its options, never a
+  fallback, never counted toward a handoff;
+- a flow idle longer than ``dialogs.flow_timeout_minutes`` (``DialogContext.now``
+  against the time kept in the state) is dropped: the next message is answered fresh,
+  led by a line saying what was dropped.
 
 A message not understood twice in a row is handed to the officers (with CARE
 present; the pure engine shows the menu again): the count of fallbacks in a row
@@ -28,19 +49,23 @@ does not understand, is handed over at once (``asked`` / ``angry``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from hub.booking import BookingService
 from hub.care.service import CareService
 from hub.catalogue import Catalogue, load_catalogue
 from hub.dialogs import booking as booking_flow
+from hub.dialogs import cancel_words, frames
 from hub.dialogs import care as care_flow
 from hub.dialogs.anger import is_angry
 from hub.dialogs.booking import BOOKING_INTENTS, BookingFlow
 from hub.dialogs.care import CARE_INTENTS, CareFlow
 from hub.dialogs.context import DialogContext
+from hub.dialogs.frames import Flow
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
 from hub.dialogs.person import asks_for_a_person
 from hub.model import Choice, Reply
@@ -74,7 +99,14 @@ PAYLOAD_KEYS = (*ENTITY_TYPES, "rating", "option")
 FALLBACKS_BEFORE_HANDOFF = 2
 """Messages not understood in a row before the officers take over (with CARE)."""
 
-FLOW_KEYS = (AWAITING, booking_flow.STATE, care_flow.STATE, care_flow.RATING_STATE, "fallbacks")
+FLOW_KEYS = (
+    AWAITING,
+    booking_flow.STATE,
+    care_flow.STATE,
+    care_flow.RATING_STATE,
+    "fallbacks",
+    *frames.FRAME_KEYS,
+)
 """State dropped when the officers take over: the bot's questions are void then."""
 
 SERVED = "served"
@@ -87,6 +119,12 @@ NOT_UNDERSTOOD = ("fallback", "clarify")
 
 UNCLEAR = ("out_of_scope", "inform", "affirm", "deny")
 """Intents never offered in a clarifying question: they are not something to ask for."""
+
+SWITCH_CONFIDENCE = 0.8
+"""How sure the NLU must be that a message mid-flow checks a booking or a ticket."""
+
+FLOW_TIMEOUT = timedelta(minutes=30)
+"""A flow idle this long is dropped (``dialogs.flow_timeout_minutes``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +160,7 @@ class DialogEngine:
         catalogue: Catalogue | None = None,
         bookings: BookingService | None = None,
         care: CareService | None = None,
+        flow_timeout: timedelta = FLOW_TIMEOUT,
     ) -> None:
         """``catalogue`` defaults to the shipped services.yaml (handy in tests).
 
@@ -129,6 +168,7 @@ class DialogEngine:
         intents are answered as not available, since they need the database.
         """
         self.threshold = threshold
+        self.flow_timeout = flow_timeout
         self.info = InfoFlow(catalogue if catalogue is not None else load_catalogue())
         self.booking = BookingFlow(bookings, _menu) if bookings is not None else None
         self.care = CareFlow(care, _menu, threshold) if care is not None else None
@@ -153,11 +193,10 @@ class DialogEngine:
     ) -> Outcome:
         """What the gateway calls: flows that need I/O (CARE, booking) get their turn here.
 
-        A CARE intent, a CARE flow under way or an awaited rating goes to the CARE
-        flow; then a booking intent or whatever the booking flow takes (a flow under
-        way, a booking code alone, a service with a date, a follow-up of the booking
-        just made: :meth:`BookingFlow.takes`) goes to the booking flow. A message a
-        flow does not take (a question mid-flow) leaves that flow and is answered as usual.
+        A flow under way has the first say (:meth:`_in_flow`); without one, a CARE
+        intent or an awaited rating goes to CARE, a booking intent or a booking code
+        alone to booking, the rest is answered here. A flow that ends (done or
+        cancelled) gives way to the flow paused before it, which asks its question again.
         """
         care, booking = self.care, self.booking
         if care is None and booking is None:
@@ -166,33 +205,29 @@ class DialogEngine:
         locale = pick_locale(understanding, turn, locale)
         new_state = _advance(state)
         waiting = bool(state.get(SERVED))
-        in_flow = (care is not None and care.active(state)) or (
-            booking is not None and booking.active(state)
-        )
+        flows = self._flows()
+        dropped = frames.expire(new_state, flows, context.now, self.flow_timeout, locale)
+        in_flow = self._current(new_state) is not None or frames.SWITCH in new_state
         replies: list[Reply] | None = None
+        unclear = False
         person = self._person_wanted(turn, understanding, new_state)
         if care is not None and person is not None:
             replies = [care.handoff(person, context)]
-        elif care is not None and care.takes(understanding, new_state):
-            replies = await care.respond(
-                understanding, new_state, locale, context, turn.attachments
+        if replies is None and frames.SWITCH in new_state:
+            replies = await self._switch(understanding, new_state, locale, context)
+        current = self._current(new_state) if replies is None else None
+        if current is not None:
+            replies, unclear = await self._in_flow(
+                current, turn, understanding, new_state, locale, context
             )
-            if replies is not None:
-                new_state.pop(AWAITING, None)
-                if care.active(new_state):  # a complaint begun mid-booking replaces it
-                    new_state.pop(booking_flow.STATE, None)
-        if replies is None and booking is not None:
-            intent = understanding.intent
-            wanted = intent.name in BOOKING_INTENTS and intent.confidence >= self.threshold
-            if wanted or booking.takes(understanding, new_state):
-                new_state.pop(AWAITING, None)
-                replies = await booking.respond(understanding, new_state, locale, context)
         if replies is None:
-            replies = self._respond(understanding, new_state, locale)
+            replies = await self._outside(
+                understanding, turn.attachments, new_state, locale, context
+            )
         missed = bool(replies) and replies[0].template in NOT_UNDERSTOOD
         if missed and (in_flow or waiting):  # not counted toward a handoff
             _restore(new_state, state, "fallbacks")
-        if missed and care is not None and turn.text and is_angry(turn.text):
+        if (missed or unclear) and care is not None and turn.text and is_angry(turn.text):
             replies = [care.handoff("angry", context)]  # not understood, and angry: a person
         handoff = _handoff_reason(replies)
         last_straw = _failed(replies, new_state)
@@ -207,6 +242,11 @@ class DialogEngine:
             new_state.pop(SERVED, None)
             if _keeps_serving(handoff, replies):
                 new_state[SERVED] = True
+        elif replies:
+            replies = await self._come_back(replies, new_state, locale, context)
+        if dropped and replies:
+            replies = frames.with_lead(replies, Reply("flow_expired", {"flows": dropped}))
+        frames.touch(new_state, flows, context.now)
         return Outcome(
             replies=replies,
             state=new_state,
@@ -214,6 +254,215 @@ class DialogEngine:
             understanding=understanding,
             handoff=handoff,
         )
+
+    # --- flows as frames: digressions, keep or drop, cancel, resume ---------------------------
+
+    def _flows(self) -> dict[str, Flow]:
+        flows: dict[str, Flow] = {}
+        if self.care is not None:
+            flows["care"] = self.care
+        if self.booking is not None:
+            flows["booking"] = self.booking
+        return flows
+
+    def _current(self, state: dict[str, Any]) -> Flow | None:
+        """The flow under way (CARE first: a complaint is never written alongside)."""
+        return next((f for f in self._flows().values() if f.active(state)), None)
+
+    def _name_of(self, flow: Flow) -> str:
+        return next(name for name, f in self._flows().items() if f is flow)
+
+    async def _outside(
+        self,
+        understanding: Parse,
+        attachments: tuple[dict[str, Any], ...],
+        state: dict[str, Any],
+        locale: str,
+        context: DialogContext,
+    ) -> list[Reply]:
+        """A message with no flow under way: CARE, then booking, then the rest."""
+        care, booking = self.care, self.booking
+        replies: list[Reply] | None = None
+        if care is not None and care.takes(understanding, state):
+            replies = await care.respond(understanding, state, locale, context, attachments)
+            if replies is not None:
+                state.pop(AWAITING, None)
+        if replies is None and booking is not None:
+            intent = understanding.intent
+            wanted = intent.name in BOOKING_INTENTS and intent.confidence >= self.threshold
+            if wanted or booking.takes(understanding, state):
+                state.pop(AWAITING, None)
+                replies = await booking.respond(understanding, state, locale, context)
+        if replies is None:
+            replies = self._respond(understanding, state, locale)
+        return replies
+
+    async def _in_flow(
+        self,
+        current: Flow,
+        turn: Turn,
+        understanding: Parse,
+        state: dict[str, Any],
+        locale: str,
+        context: DialogContext,
+    ) -> tuple[list[Reply], bool]:
+        """A message while ``current`` waits for an answer; True when it fit nothing.
+
+        Only an explicit cancel ends the flow. Small talk and a status check are
+        answered and the question asked again; what the flow takes is its answer; what it
+        does not take is a question answered before the flow comes back, another flow
+        (keep or drop this one?), or not understood: the question again, state kept.
+        """
+        typed = "" if understanding.engine == "choice" else turn.text
+        about = current.describe(state, locale)
+        if typed and cancel_words.cancels(typed) and not current.cancel_is_answer(state, typed):
+            return current.cancel(state), False
+        talk = cancel_words.small_talk(typed) if typed else None
+        if talk in ("thanks", "emoji", "laugh"):
+            again = await current.reask(state, locale, context)
+            if talk == "thanks":
+                again = frames.with_lead(again, frames.lead("thanks", about))
+            return again, False
+        status = await self._status_check(understanding, state, locale, context)
+        if status is not None:
+            return await self._digressed(status, current, about, state, locale, context), False
+        intent = understanding.intent
+        sure = intent.confidence >= self.threshold
+        care = self.care
+        if sure and intent.name == "talk_to_human" and care is not None and current is not care:
+            # The person button pressed mid-booking (CARE reads its own: a story may
+            # name an officer).
+            return [care.handoff("asked", context)], False
+        new = self._other_start(current, understanding) if sure else None
+        # A booking never takes a complaint's words as its answer ("kemarin" is no date
+        # to book); a complaint's story may sound like a booking, so CARE reads first.
+        replies = None
+        if new is None or current is not self.booking:
+            replies = await self._flow_turn(current, understanding, turn, state, locale, context)
+        if replies is not None:
+            return replies, False
+        if new is not None:
+            frames.hold(state, understanding, turn.attachments, context)
+            question = {"flow": about, "new": new}
+            return [Reply("flow_switch", question, choices=frames.SWITCH_CHOICES)], False
+        if sure and intent.name in INFO_INTENTS:
+            info = self.info
+            service = info.service_in(understanding) or info.catalogue.get(
+                str(about.get("service_id") or "")
+            )
+            answer = info.answer(intent.name, service, state, locale)
+            if AWAITING in state:  # "which service?": the flow waits until that is answered
+                frames.pause(current, state, self._name_of(current))
+                return answer, False
+            return await self._digressed(answer, current, about, state, locale, context), False
+        if sure and intent.name == "help":
+            return await self._digressed([_menu()], current, about, state, locale, context), False
+        why = "unclear"
+        if sure and intent.name in ("greet", "thanks"):
+            why = intent.name
+        elif talk == "ack" or (sure and intent.name in ("affirm", "goodbye")):
+            why = "ack"
+        again = await current.reask(state, locale, context)
+        return frames.with_lead(again, frames.lead(why, about)), why == "unclear"
+
+    async def _flow_turn(
+        self,
+        current: Flow,
+        understanding: Parse,
+        turn: Turn,
+        state: dict[str, Any],
+        locale: str,
+        context: DialogContext,
+    ) -> list[Reply] | None:
+        """The flow's own reading of the message; None when it is not an answer."""
+        if current is self.care and self.care is not None:
+            return await self.care.respond(understanding, state, locale, context, turn.attachments)
+        if current is self.booking and self.booking is not None:
+            return await self.booking.respond(understanding, state, locale, context)
+        return None
+
+    async def _status_check(
+        self, understanding: Parse, state: dict[str, Any], locale: str, context: DialogContext
+    ) -> list[Reply] | None:
+        """ "cek antrean saya" or "status pengaduan?" mid-flow: the answer, or None."""
+        intent = understanding.intent
+        if intent.confidence < SWITCH_CONFIDENCE and understanding.engine != "choice":
+            return None
+        if intent.name == "check_booking" and self.booking is not None:
+            return await self.booking.status(understanding, locale, context)
+        if intent.name == "check_complaint_status" and self.care is not None:
+            replies = await self.care.status(understanding, state, locale, context)
+            state.pop(care_flow.RATING_STATE, None)  # the flow's question comes next
+            return replies
+        return None
+
+    async def _digressed(
+        self,
+        answer: list[Reply],
+        current: Flow,
+        about: dict[str, Any],
+        state: dict[str, Any],
+        locale: str,
+        context: DialogContext,
+    ) -> list[Reply]:
+        """The answer to a question asked mid-flow, then the flow's question again."""
+        again = await current.reask(state, locale, context)
+        back = frames.with_lead(again, frames.lead("back", about))
+        return frames.without_choices(answer) + back
+
+    def _other_start(self, current: Flow, understanding: Parse) -> dict[str, Any] | None:
+        """The flow a message starts, when it is not ``current``'s kind."""
+        name = understanding.intent.name
+        if current is self.booking and name in ("file_complaint", "give_appreciation"):
+            kind = "complaint" if name == "file_complaint" else "appreciation"
+            return {"flow": "care", "kind": kind, "service": "", "service_id": ""}
+        if current is self.care and name in ("book_queue", "reschedule_booking", "cancel_booking"):
+            mode = {"book_queue": "book", "reschedule_booking": "reschedule"}.get(name, "cancel")
+            return {"flow": "booking", "mode": mode, "service": "", "service_id": "", "code": ""}
+        return None
+
+    async def _switch(
+        self, understanding: Parse, state: dict[str, Any], locale: str, context: DialogContext
+    ) -> list[Reply] | None:
+        """The answer to "keep or drop?"; None when the message is about something else
+        (the new request is forgotten, the first flow goes on)."""
+        waiting = frames.held(state)
+        current = self._current(state)
+        answer = frames.switch_answer(understanding)
+        if waiting is None or current is None or answer is None:
+            return None
+        about = current.describe(state, locale)
+        if answer == frames.BACK:
+            again = await current.reask(state, locale, context)
+            return frames.with_lead(again, frames.lead("back", about))
+        if answer == frames.KEEP:
+            frames.pause(current, state, self._name_of(current))
+        else:
+            state.pop(current.state_key, None)
+        played = dataclasses.replace(context, sealed_niks=waiting.sealed_niks)
+        replies = await self._outside(
+            waiting.understanding, waiting.attachments, state, locale, played
+        )
+        why = "kept" if answer == frames.KEEP else "dropped"
+        return frames.with_lead(replies, frames.lead(why, about))
+
+    async def _come_back(
+        self, replies: list[Reply], state: dict[str, Any], locale: str, context: DialogContext
+    ) -> list[Reply]:
+        """With no flow under way any more, the newest paused one asks its question again."""
+        if (
+            self._current(state) is not None
+            or frames.SWITCH in state
+            or AWAITING in state
+            or not frames.paused(state)
+        ):
+            return replies
+        flow = frames.unpause(state, self._flows())
+        if flow is None:
+            return replies
+        again = await flow.reask(state, locale, context)
+        back = frames.with_lead(again, frames.lead("back", flow.describe(state, locale)))
+        return frames.without_choices(frames.without_menu(replies)) + back
 
     def _person_wanted(self, turn: Turn, understanding: Parse, state: dict[str, Any]) -> str | None:
         """``asked`` (or ``angry``) when the citizen asks for a person outside a CARE flow

@@ -12,6 +12,9 @@ A scenario file is YAML holding a list of scenarios::
           not_expect: ['belum memahami']
         - say: ya
           expect: ['Kode']
+        - say: halo
+          after: 31m                 # optional: let the hub's clock move on first (s, m, h, d)
+          expect: ['Halo']
       end_state:                     # optional: checked in the database afterwards
         conversation: {status: bot}
         bookings: [{service_id: ktp_el_baru, status: booked}]
@@ -30,6 +33,11 @@ Only the fields below may be named, so a typo is an error rather than a check th
 always passes. Against a running hub (``omnihub dialogs test``) only the replies are
 checked; end_state is reported as skipped there.
 
+``after`` moves the hub's clock forward before a turn (``90s``, ``31m``, ``2h``,
+``1h30m``, ``1d``): an idle flow timing out, a reminder's hour. The test suite moves
+its clock; a running hub's clock cannot be moved, so ``omnihub dialogs test`` plays
+the turn at once and says so after the scenario's line ("after ignored").
+
 This module is pure: the format, loading, and matching. Who plays the turns (the
 test suite through the real app, the CLI over HTTP) supplies the replies and the rows.
 """
@@ -39,7 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -87,12 +95,35 @@ def _wita(value: Any) -> Any:
     return value
 
 
+_DURATION = re.compile(r"(\d+)\s*([smhd])")
+_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(value: Any) -> Any:
+    """ "31m", "2h", "1h30m", "90s", "1d" as a timedelta."""
+    if isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        parts = _DURATION.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError("write a duration such as 90s, 31m, 2h, 1h30m or 1d")
+        total = timedelta()
+        for number, unit in parts:
+            total += timedelta(**{_UNIT[unit]: int(number)})
+        return total
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration), Field(gt=timedelta(0))]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Turn(_Strict):
     say: str = Field(min_length=1)
+    after: Duration | None = None
+    """Time passing on the hub's clock before this turn is said."""
     expect: list[Pattern] = []
     not_expect: list[Pattern] = []
 
