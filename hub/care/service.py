@@ -209,7 +209,7 @@ class CareService:
                 object=ObjectKind(object_kind).value if object_kind else None,
                 created_at=now,
                 updated_at=now,
-                sla_due_at=self.working_days.deadline(now, self._verify_days(priority)),
+                sla_due_at=self.working_days.deadline(now, self.verify_days(priority)),
             )
             await store.add_attachments(conn, ticket.pk, attachments, now)
             await store.add_event(
@@ -418,7 +418,7 @@ class CareService:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _verify_days(self, priority: Priority | str) -> int:
+    def verify_days(self, priority: Priority | str) -> int:
         if priority == Priority.HIGH:
             return self.config.priority_verify_within_days
         return self.config.verify_within_days
