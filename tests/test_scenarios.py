@@ -129,6 +129,10 @@ async def _state(client: TestClient[Any, Any]) -> State:
                 tickets.c.agency,
                 tickets.c.service_id,
                 tickets.c.channel,
+                tickets.c.anonymous,
+                tickets.c.needs_supervisor,
+                tickets.c.priority,
+                tickets.c.object,
             )
         )
     return State(convs[-1] if convs else None, booked, filed)
@@ -153,6 +157,7 @@ async def test_scenario(
         form = "sms_text" if channel == "sms" else "whatsapp_text"
         citizen = TwilioCitizen(client, twilio, form)
     for turn in scenario.turns:
+        clock.now += turn.pause()  # ``after``: time passes before the citizen writes
         problem = check_turn(turn, await citizen.say(turn.say))
         assert problem is None, problem
     if scenario.end_state is not None:

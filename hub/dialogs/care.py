@@ -122,6 +122,9 @@ OPEN_STATUSES = frozenset(
 
 _WHERE_CUT = re.compile(r"^\s*(?:di|at|in|pada)\b\s*", re.IGNORECASE)
 
+STORY_AMBIGUOUS_AGENCIES = frozenset({"pos"})
+"""Agencies whose name is a common word in a story ("pos satpam"): only an answer names them."""
+
 NOTED_SHOWN = ("privacy", "priority", "facility", "agency", "when", "where")
 """Slots said back when a message filled them unasked."""
 
@@ -342,8 +345,10 @@ class CareFlow:
                 if not flow.get("service_done"):
                     # A broken AC belongs to no service: never asked "which service?".
                     flow.update(category=about.facility, service_done=True)
-        if slots.agency and not flow.get("service_done"):
-            flow.update(agency=slots.agency, service_done=True)
+        agency = slots.agency or self._agency_in(text, story=True)
+        if agency and not flow.get("service_done"):
+            flow.update(agency=agency if isinstance(agency, str) else agency.id)
+            flow["service_done"] = True
             noted.append("agency")
         for slot in ("when", "where"):
             value = getattr(slots, slot)
@@ -363,6 +368,11 @@ class CareFlow:
     ) -> list[Reply] | None:
         """One answer to the pending question; None leaves the flow for another question."""
         stage = str(flow.get("stage"))
+        if stage != "privacy" and privacy_only(message.text) and privacy_asked(message.text):
+            # "rahasiakan ya", "jangan sebut nama saya" (read as a "no" by the NLU) at
+            # any step: set, said back, and the same question again.
+            self._fill(flow, message, place=False)
+            return await self._next(flow, state, locale, context)
         if message.cancels() or (stage == "confirm" and message.intent == "deny"):
             del state[STATE]
             return [Reply("care_left", {"kind": flow.get("kind")}), self.menu()]
@@ -374,9 +384,6 @@ class CareFlow:
         if message.text and is_angry(message.text):
             flow["angry"] = True
         self._fill(flow, message, place=False)
-        if "privacy" in flow.get("noted", ()) and stage != "privacy" and privacy_only(message.text):
-            # "rahasiakan ya" in the middle: set, said back, and the same question again.
-            return await self._next(flow, state, locale, context, received=received)
         if received and not message.text and stage != "attachments":
             # A photo with no words: kept, and the same question again.
             return await self._next(flow, state, locale, context, received=received)
@@ -864,7 +871,10 @@ class CareFlow:
             asking = message.intent == "check_complaint_status" or (
                 message.intent == "file_complaint" and asks_about_a_ticket(text)
             )
-            if message.chosen or find_ticket_ids(text) or not (seen.get(LISTED) or asking):
+            # Just after a status answer, a short message may name one ("yg keluhan
+            # loket 3"); a whole new story is a new complaint.
+            naming = bool(seen) and not tells_a_story(text)
+            if message.chosen or find_ticket_ids(text) or not (naming or asking):
                 return None
             tickets = await self.care.for_contact(context.contact_id, limit=MAX_SEARCHED)
             picked = self._picked(message, tickets) if len(tickets) > 1 else None
@@ -957,10 +967,13 @@ class CareFlow:
                 return entity.value
         return None
 
-    def _agency_in(self, text: str) -> Agency | None:
-        """An agency named in free text: by its id or its short name ("samsat", "bpn")."""
+    def _agency_in(self, text: str, *, story: bool = False) -> Agency | None:
+        """An agency named in free text: by its id or its short name ("samsat", "bpn").
+        In a ``story``, names that are also common words ("pos satpam") do not count."""
         folded = folded_text(text)
         for agency in self.catalogue.agencies.values():
+            if story and agency.id in STORY_AMBIGUOUS_AGENCIES:
+                continue
             short = folded_text(agency.short.split("(")[0]) if agency.short else ""
             names = {agency.id.replace("_", " "), short}
             if short and len(short.split()[0]) >= 4:

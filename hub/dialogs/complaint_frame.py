@@ -34,7 +34,8 @@ _HOUR = (
     r"(?: ?(?:wita|pagi|siang|sore|malam|am|pm))?|\d{1,2}[.:]\d{2}(?: ?wita)?|\d{1,2} ?(?:am|pm))"
 )
 WHEN = re.compile(
-    rf"\b(?:{_DAY}(?: {_PART})?(?: {_HOUR})?|{_PART} (?:ini|tadi)(?: {_HOUR})?|"
+    rf"\b(?:(?:dari|sejak) {_PART}(?: {_HOUR})?|{_DAY}(?: {_PART})?(?: {_HOUR})?|"
+    rf"{_PART} (?:ini|tadi)(?: {_HOUR})?|"
     rf"{_PART} {_HOUR}|{_HOUR})(?![\w])"
 )
 """When it happened, in the citizen's words: "tadi pagi jam 9", "kemarin", "jam 10.30"."""
@@ -43,7 +44,8 @@ WHERE = re.compile(
     r"\b(?:ruang(?:an)? tunggu|waiting (?:room|area)|"
     r"(?:loket|counter|meja)\s*(?:no\.?\s*|nomor\s*|nomer\s*)?[a-z]?\d{1,2}[a-z]?|"
     r"(?:lantai|lt\.?|floor)\s*\d+|"
-    r"parkir(?:an)?(?: (?:motor|mobil|belakang|depan|basement|timur|barat|utara|selatan))?|"
+    r"(?<!petugas )(?<!tukang )(?<!juru )parkir(?:an)?"
+    r"(?: (?:motor|mobil|belakang|depan|basement|timur|barat|utara|selatan))?|"
     r"parking(?: lot| area)?|"
     r"toilet(?: (?:pria|wanita|cowok|cewek|laki-laki|perempuan|disabilitas))?|"
     r"lobi|lobby|pintu (?:masuk|keluar|depan|utama)|entrance|halaman(?: depan)?|"

@@ -12,10 +12,13 @@ A scenario file is YAML holding a list of scenarios::
           not_expect: ['belum memahami']
         - say: ya
           expect: ['Kode']
+        - say: cek antrean saya
+          after: 2h                  # optional: the clock moves on this long first (31m, 2h, 3d)
+          expect: ['Kode']
       end_state:                     # optional: checked in the database afterwards
         conversation: {status: bot}
         bookings: [{service_id: ktp_el_baru, status: booked}]
-        tickets: []
+        tickets: []                  # or [{kind: complaint, priority: high, object: officer}]
 
 Matching rule (one, for every turn): the bot's replies to a turn are joined into one
 text (each reply's text, then its buttons' titles one per line). Every ``expect``
@@ -39,7 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -91,10 +94,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+AFTER = re.compile(r"^(\d{1,4})([mhd])$")
+_AFTER_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def _after(value: Any) -> Any:
+    if value is not None and (not isinstance(value, str) or not AFTER.match(value)):
+        raise ValueError("write after as a number and m, h or d: 31m, 2h, 3d")
+    return value
+
+
 class Turn(_Strict):
     say: str = Field(min_length=1)
+    after: Annotated[str | None, BeforeValidator(_after)] = None
+    """Time that passes before this turn ("31m", "2h", "3d"): the hub's clock moves on."""
     expect: list[Pattern] = []
     not_expect: list[Pattern] = []
+
+    def pause(self) -> timedelta:
+        """How far the clock moves before this turn (zero without ``after``)."""
+        found = AFTER.match(self.after or "")
+        if found is None:
+            return timedelta(0)
+        return timedelta(**{_AFTER_UNITS[found.group(2)]: int(found.group(1))})
 
 
 class ConversationExpect(_Strict):
@@ -116,6 +138,13 @@ class TicketExpect(_Strict):
     agency: str | None = None
     service_id: str | None = None
     channel: str | None = None
+    anonymous: bool | None = None
+    needs_supervisor: bool | None = None
+    """Escalated: a breached deadline, a low rating, the citizen's request when late."""
+    priority: str | None = None
+    """high (bribery) or normal."""
+    object: str | None = None
+    """What a complaint is about: facility, counter, officer or service."""
 
 
 class EndState(_Strict):
