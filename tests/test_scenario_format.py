@@ -52,3 +52,26 @@ def test_end_state_conversation_fields_are_compared() -> None:
     assert (
         check_end_state(expected, State(None, [], [])) == "end_state.conversation: no conversation"
     )
+
+
+def test_after_lets_minutes_hours_or_days_pass_and_refuses_anything_else() -> None:
+    from datetime import timedelta
+
+    import pytest
+    from pydantic import ValidationError
+
+    assert Turn(say="x", after="31m").pause() == timedelta(minutes=31)
+    assert Turn(say="x", after="2h").pause() == timedelta(hours=2)
+    assert Turn(say="x", after="3d").pause() == timedelta(days=3)
+    assert Turn(say="x").pause() == timedelta(0)
+    for wrong in ("3 days", "2w", "-1d", "h"):
+        with pytest.raises(ValidationError, match="31m, 2h, 3d"):
+            Turn(say="x", after=wrong)
+
+
+def test_tickets_are_checked_on_priority_and_object() -> None:
+    row = {"kind": "complaint", "priority": "high", "object": "officer", "needs_supervisor": False}
+    wanted = end_state(tickets=[{"priority": "high", "object": "officer"}])
+    assert check_end_state(wanted, State(None, [], [row])) is None
+    normal = end_state(tickets=[{"priority": "normal"}])
+    assert "none matches" in str(check_end_state(normal, State(None, [], [row])))

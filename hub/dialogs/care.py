@@ -1,13 +1,26 @@
 """CARE in the conversation: complaints, appreciations, their status, ratings, handoff.
 
-A complaint is collected step by step: what happened (as many messages as the
-citizen likes, until "sudah" or Lanjut), the service or agency (a button, or free
-text matched to the catalogue; unmatched words are kept as the category), when
-and where (skippable), photos or documents (any attachment sent during the flow
-is kept), and privacy: *anonymous* (officers do not see who filed it) or
-*confidential* (only supervisors read it). A summary is read back for Ya / Ubah /
-Batal before :meth:`hub.care.service.CareService.file` is called. A first message
-that already names a service or tells the story fills those steps.
+A complaint is a frame of slots, asked in this order when still empty: what
+happened (as many messages as the citizen likes, until "sudah" or Lanjut), the
+service or agency (a button, or free text matched to the catalogue; unmatched words
+are kept as the category), when and where (skippable; only the missing half is
+asked), photos or documents (any attachment sent during the flow is kept), and
+privacy: *anonymous* (officers do not see who filed it) or *confidential* (only
+supervisors read it). A summary is read back for Ya / Ubah / Batal before
+:meth:`hub.care.service.CareService.file` is called.
+
+Any message may fill any slot (:mod:`hub.dialogs.complaint_frame`): the story's
+object is classified first (:mod:`hub.care.classify`; a facility complaint is never
+asked for a service), its time and place are taken, an agency named by its counter
+fills the agency; a free-text request for confidentiality or anonymity sets the
+privacy at any step; a bribery report gets the high priority. What a message filled
+unasked is said back before the next question. Open questions do not take "ok",
+thanks, small talk or emoji as their answer: they are asked again.
+
+After a status answer, the citizen may name one of their tickets by its words
+("yang soal AC gimana?") or ask to escalate it ("tolong dieskalasi"): a ticket past
+its deadline goes to a supervisor (:meth:`CareService.escalate`), one not yet late is
+explained (:mod:`hub.dialogs.care_followup`).
 
 An appreciation is shorter: what or whom, the service, a confirmation.
 
@@ -19,11 +32,12 @@ row outside any flow are not understood (a question of this flow not understood 
 asked again with its options). Outside office hours the citizen is told when an
 officer will answer.
 
-State lives under ``care`` (the flow) and ``care_rating`` (a resolved ticket
-waiting for its 1-5 rating) as plain JSON. A NIK the citizen writes while filing is
-the reporter's: the flow keeps it as the gateway hands it over, encrypted
-(``DialogContext.sealed_niks``), and the ticket stores it encrypted; the texts have
-it masked. Free-text answers are read with small
+State lives under ``care`` (the flow), ``care_rating`` (a resolved ticket
+waiting for its 1-5 rating), ``care_listed`` and ``care_shown`` (the tickets a list
+or a status just showed, read by the next message) as plain JSON. A NIK the
+citizen writes while filing is the reporter's: the flow keeps it as the gateway
+hands it over, encrypted (``DialogContext.sealed_niks``), and the ticket stores it
+encrypted; the texts have it masked. Free-text answers are read with small
 word lists rather than the NLU: "sudah", "lewati" and "anonim" are not intents.
 """
 
