@@ -397,7 +397,8 @@ class CareFlow:
         _keep_nik(flow, context)
         if message.text and is_angry(message.text):
             flow["angry"] = True
-        self._fill(flow, message, place=False)
+        if stage != "privacy":  # there the privacy is the answer, not something to say back
+            self._fill(flow, message, place=False)
         if received and not message.text and stage != "attachments":
             # A photo with no words: kept, and the same question again.
             return await self._next(flow, state, locale, context, received=received)
