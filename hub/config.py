@@ -446,6 +446,9 @@ class CareConfig(_Section):
     """Working days to verify (or forward, or reject) a received ticket."""
     follow_up_within_days: int = Field(default=5, ge=1, le=60)
     """Working days for the agency to resolve a forwarded ticket."""
+    priority_verify_within_days: int = Field(default=1, ge=1, le=60)
+    priority_follow_up_within_days: int = Field(default=3, ge=1, le=60)
+    """The same two deadlines for a high-priority ticket (a bribery report, as LAPOR!)."""
     close_after_days: int = Field(default=10, ge=1, le=60)
     """Working days after ``resolved`` before a ticket the citizen did not answer closes."""
     working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])

@@ -325,6 +325,8 @@ def test_the_document_refuses_a_redacted_ticket_that_carries_text() -> None:
         "rated_at": None,
         "assigned_to": None,
         "needs_supervisor": False,
+        "priority": "normal",
+        "object": None,
         "attachments": None,
         "history": [
             {

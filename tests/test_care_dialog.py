@@ -67,13 +67,16 @@ class Chat(Citizen):
         answers = {
             "Pengaduan ini tentang layanan apa?": "-",
             "Kapan dan di mana": "-",
+            "Kapan kejadiannya?": "-",
+            "Di mana kejadiannya?": "-",
             "Ada foto atau dokumen": "lewati",
             "Bagaimana pengaduan ini ditangani?": "biasa",
             "Mohon periksa pengaduan Anda": "ya",
         }
         [reply] = await self.say(story)
         for _ in answers:
-            answer = next((a for q, a in answers.items() if reply["text"].startswith(q)), None)
+            # A question may follow what the message filled unasked ("Dicatat: ...").
+            answer = next((a for q, a in answers.items() if q in reply["text"]), None)
             if answer is None:
                 break
             [reply] = await self.say(answer)
@@ -309,7 +312,7 @@ async def test_status_by_id_shows_own_tickets_only_and_my_complaints_lists_them(
     [listed] = await owner.say("cek status pengaduan saya")
     assert listed["text"] == (
         "Pengaduan dan apresiasi Anda:\n"
-        f"- {second}: Diterima (30 Nov)\n"
+        f"- {second} Toilet: Diterima (30 Nov)\n"  # a facility complaint: its facility
         f"- {FIRST} Paspor: Ditolak (30 Nov)\n"
         "Ketik nomor tiket untuk rinciannya."
     )
@@ -721,13 +724,26 @@ def care_sms_contexts() -> dict[str, list[dict[str, Any]]]:
             "anonymous": status == "received",
             "confidential": False,
             "rating": None,
+            "priority": "high",
+            "object": "facility",
+            "late": status in ("received", "verified", "forwarded", "in_progress"),
+            "escalated": status == "in_progress",
         }
 
     statuses = ("received", "verified", "forwarded", "in_progress", "resolved", "closed")
+    noted = {
+        "privacy": "confidential",
+        "priority": "high",
+        "facility": "Mesin antrean",
+        "agency": longest,
+        "when": "kemarin sore sekitar jam 15.30 wita",
+        "where": "ruang tunggu, loket 12, lantai 2",
+    }
     asked = [
-        {"again": again, "received": received, "files": files}
+        {"again": again, "received": received, "files": files, "noted": n}
         for again in (False, True)
         for received, files in ((0, 0), (1, 3))
+        for n in ({}, noted)
     ]
     return {
         "care_ask_description": [{**a, "more": m} for a in asked for m in (False, True)],
@@ -738,14 +754,27 @@ def care_sms_contexts() -> dict[str, list[dict[str, Any]]]:
             for k in ("complaint", "appreciation")
             for t in (False, True)
         ],
-        "care_ask_when_where": asked,
+        "care_ask_when_where": [{**a, "need": n} for a in asked for n in ("both", "when", "where")],
         "care_ask_attachments": [{**a, "waiting": w} for a in asked for w in (False, True)],
         "care_ask_privacy": asked,
         "care_ask_edit": asked,
         "care_summary": [
-            {**a, "description": story, "about": longest, "when_where": story, "privacy": p}
+            {
+                **a,
+                "description": story,
+                "about": longest,
+                "when_where": w,
+                "when": noted["when"],
+                "where": noted["where"],
+                "object": o,
+                "facility": noted["facility"],
+                "priority": "high",
+                "privacy": p,
+            }
             for a in asked
             for p in ("normal", "anonymous", "confidential")
+            for w in (story, "")
+            for o in ("facility", "officer")
         ],
         "appreciation_summary": [{**a, "description": story, "about": longest} for a in asked],
         "care_filed": [{"ticket": ticket("received"), "days": 3}],
@@ -756,6 +785,10 @@ def care_sms_contexts() -> dict[str, list[dict[str, Any]]]:
         ],
         "care_list": [{"tickets": [ticket(s) for s in statuses][:5], "more": True}],
         "care_none": [{"id": ""}, {"id": "CARE-20261230-0042"}],
+        "care_escalated": [
+            {"ticket": ticket("in_progress"), "outcome": o}
+            for o in ("escalated", "already", "not_late", "not_open")
+        ],
         "care_rate_thanks": [
             {"ticket_id": "CARE-20261230-0042", "rating": r, "low": r < 3, "accepted": a}
             for r in (1, 5)

@@ -52,3 +52,11 @@ def test_end_state_conversation_fields_are_compared() -> None:
     assert (
         check_end_state(expected, State(None, [], [])) == "end_state.conversation: no conversation"
     )
+
+
+def test_tickets_are_checked_on_priority_and_object() -> None:
+    row = {"kind": "complaint", "priority": "high", "object": "officer", "needs_supervisor": False}
+    wanted = end_state(tickets=[{"priority": "high", "object": "officer"}])
+    assert check_end_state(wanted, State(None, [], [row])) is None
+    normal = end_state(tickets=[{"priority": "normal"}])
+    assert "none matches" in str(check_end_state(normal, State(None, [], [row])))

@@ -130,6 +130,10 @@ async def _state(client: TestClient[Any, Any]) -> State:
                 tickets.c.agency,
                 tickets.c.service_id,
                 tickets.c.channel,
+                tickets.c.anonymous,
+                tickets.c.needs_supervisor,
+                tickets.c.priority,
+                tickets.c.object,
             )
         )
     return State(convs[-1] if convs else None, booked, filed)

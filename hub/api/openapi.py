@@ -131,8 +131,20 @@ def _ticket_schemas() -> dict[str, Any]:
             ),
             "needs_supervisor": {
                 "type": "boolean",
-                "description": "Escalated: a breached deadline or a low rating.",
+                "description": "Escalated: a breached deadline, a low rating, or the "
+                "citizen's request once the deadline passed.",
             },
+            "priority": {
+                "type": "string",
+                "enum": ["high", "normal"],
+                "description": "high for a bribery report (pungli, suap, calo), handled first "
+                "with shorter deadlines (care.priority_*_within_days); else normal.",
+            },
+            "object": _nullable(
+                {"type": "string", "enum": ["facility", "counter", "officer", "service"]},
+                "What the complaint is about, as classified from the citizen's words; "
+                "null when they named none.",
+            ),
             "contact_id": {
                 "type": "integer",
                 "description": "The hub's internal number of who filed it, to group a "

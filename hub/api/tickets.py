@@ -86,6 +86,8 @@ def ticket_json(ticket: TicketRecord, *, redacted: bool) -> dict[str, Any]:
         "rated_at": _utc(ticket.rated_at),
         "assigned_to": ticket.assigned_to,
         "needs_supervisor": ticket.needs_supervisor,
+        "priority": ticket.priority,
+        "object": ticket.object,
     }
     if not ticket.anonymous and not redacted:
         # An internal number only: the contact's phone or name never leaves through the API.

@@ -30,6 +30,7 @@ from hub.care.access import (
     may_move,
     may_reveal_nik,
 )
+from hub.care.classify import ObjectKind, Priority
 from hub.care.sla import WorkingDays
 from hub.care.status import IllegalTransition, TicketStatus, check_transition
 from hub.care.ticket_ids import TicketId, find_ticket_ids, ticket_day
@@ -61,6 +62,19 @@ class TicketKind(enum.StrEnum):
     APPRECIATION = "appreciation"
 
 
+class Escalation(enum.StrEnum):
+    """What a citizen's request to escalate a ticket came to."""
+
+    ESCALATED = "escalated"
+    """Past its deadline: now with a supervisor (``needs_supervisor``), who is told."""
+    ALREADY = "already"
+    """Already with a supervisor."""
+    NOT_LATE = "not_late"
+    """Its deadline has not passed yet: the citizen is told the deadline instead."""
+    NOT_OPEN = "not_open"
+    """Resolved, closed or rejected: nothing left to escalate."""
+
+
 class TicketNotFound(LookupError):
     """No ticket with that id (or not one the caller may see)."""
 
@@ -81,7 +95,7 @@ class Change:
     """One change of a ticket, as the citizen is told of it."""
 
     kind: str
-    """status, rating, assign, note, sla_breach"""
+    """status, rating, assign, note, sla_breach, escalation"""
     actor: Actor
     from_status: str | None = None
     to_status: str | None = None
@@ -151,8 +165,11 @@ class CareService:
         confidential: bool = False,
         attachments: Sequence[dict[str, Any]] = (),
         reporter_nik: str | None = None,
+        priority: Priority = Priority.NORMAL,
+        object_kind: ObjectKind | None = None,
     ) -> Ticket:
-        """A new ticket in ``received``, with its deadline to be verified.
+        """A new ticket in ``received``, with its deadline to be verified (sooner for a
+        high-priority one).
 
         ``reporter_nik`` (the NIK in clear, any spelling) is stored encrypted; an
         anonymous ticket keeps none. ValueError when it is no NIK."""
@@ -188,9 +205,11 @@ class CareService:
                 conversation_id=conversation_id,
                 channel=channel,
                 reporter_nik=sealed_nik,
+                priority=Priority(priority).value,
+                object=ObjectKind(object_kind).value if object_kind else None,
                 created_at=now,
                 updated_at=now,
-                sla_due_at=self.working_days.deadline(now, self.config.verify_within_days),
+                sla_due_at=self.working_days.deadline(now, self.verify_days(priority)),
             )
             await store.add_attachments(conn, ticket.pk, attachments, now)
             await store.add_event(
@@ -374,7 +393,40 @@ class CareService:
                 continue  # rated or moved meanwhile
         return DeadlineReport(breached, closed)
 
+    async def escalate(self, ticket_id: str, contact_id: int) -> tuple[Escalation, Ticket] | None:
+        """The citizen asks a supervisor to take their ticket: granted when its deadline
+        has passed. Escalated as the deadline check does (``needs_supervisor``, an
+        ``escalation`` event, the consoles told); a ticket not yet late stays as it is.
+        None when the ticket is not the citizen's."""
+        detail = await self.get(ticket_id)
+        if detail is None or detail.ticket.contact_id != contact_id:
+            return None
+        ticket = detail.ticket
+        if TicketStatus(ticket.status) not in WORKING:
+            return Escalation.NOT_OPEN, ticket
+        if ticket.needs_supervisor:
+            return Escalation.ALREADY, ticket
+        if ticket.sla_due_at is None or ticket.sla_due_at > self.clock():
+            return Escalation.NOT_LATE, ticket
+        citizen = Actor("citizen", ActorRole.CITIZEN)
+        change = Change("escalation", citizen, ticket.status, ticket.status, "diminta pelapor")
+        try:
+            updated = await self._apply(ticket, change, {"needs_supervisor": True})
+        except IllegalTransition:
+            return None  # moved meanwhile: the citizen asks again and sees its new status
+        return Escalation.ESCALATED, updated
+
     # --- helpers ----------------------------------------------------------------------------
+
+    def verify_days(self, priority: Priority | str) -> int:
+        if priority == Priority.HIGH:
+            return self.config.priority_verify_within_days
+        return self.config.verify_within_days
+
+    def _follow_up_days(self, ticket: Ticket) -> int:
+        if ticket.priority == Priority.HIGH:
+            return self.config.priority_follow_up_within_days
+        return self.config.follow_up_within_days
 
     def _status_values(self, ticket: Ticket, target: TicketStatus) -> dict[str, Any]:
         """The columns a move to ``target`` sets: status, the new stage's deadline."""
@@ -384,14 +436,10 @@ class CareService:
             return values  # the verify deadline runs until the ticket is forwarded
         values["sla_breached_at"] = None
         if target is TicketStatus.FORWARDED:
-            values["sla_due_at"] = self.working_days.deadline(
-                now, self.config.follow_up_within_days
-            )
+            values["sla_due_at"] = self.working_days.deadline(now, self._follow_up_days(ticket))
         elif target is TicketStatus.IN_PROGRESS:
             if ticket.status == TicketStatus.RESOLVED.value:  # reopened
-                values["sla_due_at"] = self.working_days.deadline(
-                    now, self.config.follow_up_within_days
-                )
+                values["sla_due_at"] = self.working_days.deadline(now, self._follow_up_days(ticket))
                 values["resolved_at"] = None
             else:
                 values.pop("sla_breached_at")  # same stage as forwarded: keep its deadline

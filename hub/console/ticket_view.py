@@ -117,6 +117,8 @@ def _what(event: EventRecord, officers: Mapping[int, str]) -> str:
         return f"Penilaian pelapor: {status(event.from_status)} → {status(event.to_status)}"
     if event.kind == "sla_breach":
         return "Melewati batas waktu (SLA)"
+    if event.kind == "escalation":
+        return "Dieskalasi ke supervisor atas permintaan pelapor"
     if event.kind == "note":
         return "Catatan"
     return event.kind

@@ -1,13 +1,26 @@
 """CARE in the conversation: complaints, appreciations, their status, ratings, handoff.
 
-A complaint is collected step by step: what happened (as many messages as the
-citizen likes, until "sudah" or Lanjut), the service or agency (a button, or free
-text matched to the catalogue; unmatched words are kept as the category), when
-and where (skippable), photos or documents (any attachment sent during the flow
-is kept), and privacy: *anonymous* (officers do not see who filed it) or
-*confidential* (only supervisors read it). A summary is read back for Ya / Ubah /
-Batal before :meth:`hub.care.service.CareService.file` is called. A first message
-that already names a service or tells the story fills those steps.
+A complaint is a frame of slots, asked in this order when still empty: what
+happened (as many messages as the citizen likes, until "sudah" or Lanjut), the
+service or agency (a button, or free text matched to the catalogue; unmatched words
+are kept as the category), when and where (skippable; only the missing half is
+asked), photos or documents (any attachment sent during the flow is kept), and
+privacy: *anonymous* (officers do not see who filed it) or *confidential* (only
+supervisors read it). A summary is read back for Ya / Ubah / Batal before
+:meth:`hub.care.service.CareService.file` is called.
+
+Any message may fill any slot (:mod:`hub.dialogs.complaint_frame`): the story's
+object is classified first (:mod:`hub.care.classify`; a facility complaint is never
+asked for a service), its time and place are taken, an agency named by its counter
+fills the agency; a free-text request for confidentiality or anonymity sets the
+privacy at any step; a bribery report gets the high priority. What a message filled
+unasked is said back before the next question. Open questions do not take "ok",
+thanks, small talk or emoji as their answer: they are asked again.
+
+After a status answer, the citizen may name one of their tickets by its words
+("yang soal AC gimana?") or ask to escalate it ("tolong dieskalasi"): a ticket past
+its deadline goes to a supervisor (:meth:`CareService.escalate`), one not yet late is
+explained (:mod:`hub.dialogs.care_followup`).
 
 An appreciation is shorter: what or whom, the service, a confirmation.
 
@@ -19,26 +32,36 @@ row outside any flow are not understood (a question of this flow not understood 
 asked again with its options). Outside office hours the citizen is told when an
 officer will answer.
 
-State lives under ``care`` (the flow) and ``care_rating`` (a resolved ticket
-waiting for its 1-5 rating) as plain JSON. A NIK the citizen writes while filing is
-the reporter's: the flow keeps it as the gateway hands it over, encrypted
-(``DialogContext.sealed_niks``), and the ticket stores it encrypted; the texts have
-it masked. Free-text answers are read with small
+State lives under ``care`` (the flow), ``care_rating`` (a resolved ticket
+waiting for its 1-5 rating), ``care_listed`` and ``care_shown`` (the tickets a list
+or a status just showed, read by the next message) as plain JSON. A NIK the
+citizen writes while filing is the reporter's: the flow keeps it as the gateway
+hands it over, encrypted (``DialogContext.sealed_niks``), and the ticket stores it
+encrypted; the texts have it masked. Free-text answers are read with small
 word lists rather than the NLU: "sudah", "lewati" and "anonim" are not intents.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hub.care.service import CareService, Ticket, TicketKind
+from hub.care.classify import ObjectKind, Priority, is_bribery
+from hub.care.service import CareService, Escalation, Ticket, TicketKind
 from hub.care.status import TicketStatus
 from hub.care.ticket_ids import find_ticket_ids
 from hub.catalogue import Agency, Catalogue
 from hub.dialogs.anger import is_angry
 from hub.dialogs.cancel_words import soft_cancel
+from hub.dialogs.care_followup import (
+    LISTED,
+    SHOWN,
+    asks_about_a_ticket,
+    asks_to_escalate,
+    pick_ticket,
+)
 from hub.dialogs.care_views import (
     RATING_STATE,
     notice_state,
@@ -55,12 +78,19 @@ from hub.dialogs.care_words import (
     PRIVACY_WORDS,
     RATING_TEXT,
     SKIP,
+    SWITCH_CONFIDENCE,
     YES,
     CareMessage,
     folded_text,
     has_phrase,
     tells_a_story,
     when_and_where,
+)
+from hub.dialogs.complaint_frame import (
+    privacy_asked,
+    privacy_only,
+    read_slots,
+    says_nothing,
 )
 from hub.dialogs.context import DialogContext
 from hub.dialogs.info import short_name, typed_names
@@ -93,6 +123,9 @@ MAX_SERVICE_CHOICES = 7
 MAX_LISTED = 5
 """Tickets listed for "my complaints"; the newest first."""
 
+MAX_SEARCHED = 50
+"""A citizen's tickets searched for the one their words name."""
+
 MAX_ATTACHMENTS = 10
 MAX_PARTS = 20
 """Description messages kept; a longer story is still kept, in its first 20 messages."""
@@ -101,6 +134,14 @@ OPEN_STATUSES = frozenset(
     s.value for s in TicketStatus if s not in (TicketStatus.CLOSED, TicketStatus.REJECTED)
 )
 
+
+_WHERE_CUT = re.compile(r"^\s*(?:di|at|in|pada)\b\s*", re.IGNORECASE)
+
+STORY_AMBIGUOUS_AGENCIES = frozenset({"pos"})
+"""Agencies whose name is a common word in a story ("pos satpam"): only an answer names them."""
+
+NOTED_SHOWN = ("privacy", "priority", "facility", "agency", "when", "where")
+"""Slots said back when a message filled them unasked."""
 
 NIK_KEY = "reporter_nik"
 """Flow key of the reporter's NIK: ciphertext only, never the NIK itself."""
@@ -125,6 +166,7 @@ YES_CHOICE = Choice("@choice.yes", "/affirm")
 CANCEL_CHOICE = Choice("@choice.cancel", "/deny")
 NEXT_CHOICE = Choice("@choice.next", "/affirm")
 SKIP_CHOICE = Choice("@choice.skip", _option("skip"))
+ESCALATE_CHOICE = Choice("@choice.escalate", _option("escalate"))
 
 
 class CareFlow:
@@ -156,7 +198,34 @@ class CareFlow:
             return True
         if self.ticket_alone(understanding):
             return True
+        if self._follows_up(understanding, state) or self._reports_bribery(understanding):
+            return True
         return understanding.engine == "choice" and understanding.first("rating") is not None
+
+    @staticmethod
+    def _follows_up(understanding: Parse, state: dict[str, Any]) -> bool:
+        """An escalation asked for, or (just after a list of tickets or one ticket's
+        status) words that may name one of them; :meth:`respond` decides."""
+        if understanding.engine == "choice":
+            option = understanding.first("option")
+            return option is not None and option.value == "escalate"
+        if asks_to_escalate(understanding.text):
+            return True
+        listed = bool(state.get(LISTED) or state.get(SHOWN))
+        intent = understanding.intent
+        return listed and (intent.name in ANSWERS or intent.confidence < SWITCH_CONFIDENCE)
+
+    def _reports_bribery(self, understanding: Parse) -> bool:
+        """ "dimintai 50rb biar cepat": a report of bribery whatever the NLU made of it,
+        unless it is confidently another question."""
+        intent = understanding.intent
+        return (
+            understanding.engine != "choice"
+            and is_bribery(understanding.text)
+            and (
+                intent.name in (*ANSWERS, "file_complaint") or intent.confidence < SWITCH_CONFIDENCE
+            )
+        )
 
     @staticmethod
     def ticket_alone(understanding: Parse) -> bool:
@@ -184,6 +253,11 @@ class CareFlow:
         state.pop(RATING_STATE, None)  # answered, or passed over for something else
         if rating is not None:
             return await self._rate(*rating, context)
+        seen = {key: state.pop(key) for key in (LISTED, SHOWN) if key in state}
+        if not self.active(state):
+            followed = await self._follow_up(message, state, seen, locale, context)
+            if followed is not None:
+                return followed
         flow = state.get(STATE) if self.active(state) else None
         if flow is not None:
             replies = await self._continue(flow, message, state, locale, context)
@@ -193,8 +267,11 @@ class CareFlow:
         intent = understanding.intent
         if self.ticket_alone(understanding):
             return await self._status(message, state, locale, context)
-        if intent.name not in CARE_INTENTS or intent.confidence < self.threshold:
+        bribery = self._reports_bribery(understanding)
+        if not bribery and (intent.name not in CARE_INTENTS or intent.confidence < self.threshold):
             return None
+        if bribery and intent.name not in CARE_INTENTS:
+            return await self._start(TicketKind.COMPLAINT, message, state, locale, context)
         if intent.name == "talk_to_human":
             return [self.handoff("asked", context)]
         if intent.name == "check_complaint_status":
@@ -250,11 +327,52 @@ class CareFlow:
             flow["service_done"] = True
         text = message.text
         flow["angry"] = bool(text) and is_angry(text)
-        if text and tells_a_story(text):
+        if text and tells_a_story(text) and not privacy_only(text):
             flow["description"].append(text)
             flow["described"] = True
+        self._fill(flow, message, place=bool(flow["description"]))
         state[STATE] = flow
         return await self._next(flow, state, locale, context)
+
+    def _fill(self, flow: dict[str, Any], message: CareMessage, *, place: bool) -> None:
+        """Fill the complaint's slots this message speaks of and are still empty (never
+        overwriting an answer), noting each for the next question to say back: privacy
+        and priority from any message; with ``place``, also the object, the agency a
+        counter names, when and where."""
+        text = message.text
+        if not text or flow.get("kind") != TicketKind.COMPLAINT.value:
+            return
+        noted: list[str] = flow.setdefault("noted", [])
+        slots = read_slots(text, self.catalogue)
+        if slots.privacy and flow.get("privacy") != slots.privacy:
+            flow["privacy"] = slots.privacy
+            noted.append("privacy")
+        if slots.about.bribery and flow.get("priority") != Priority.HIGH.value:
+            flow["priority"] = Priority.HIGH.value
+            noted.append("priority")
+        if not place:
+            return
+        about = slots.about
+        if about.object is not None and not flow.get("object"):
+            flow["object"] = about.object.value
+            if about.object is ObjectKind.FACILITY:
+                flow["facility"] = about.facility
+                noted.append("facility")
+                if not flow.get("service_done"):
+                    # A broken AC belongs to no service: never asked "which service?".
+                    flow.update(category=about.facility, service_done=True)
+        agency = slots.agency or self._agency_in(text, story=True)
+        if agency and not flow.get("service_done"):
+            flow.update(agency=agency if isinstance(agency, str) else agency.id)
+            flow["service_done"] = True
+            noted.append("agency")
+        for slot in ("when", "where"):
+            value = getattr(slots, slot)
+            if value and not flow.get(slot):
+                flow[slot] = value
+                noted.append(slot)
+        if flow.get("when") and flow.get("where"):
+            flow["when_where_done"] = True
 
     async def _continue(
         self,
@@ -266,6 +384,11 @@ class CareFlow:
     ) -> list[Reply] | None:
         """One answer to the pending question; None leaves the flow for another question."""
         stage = str(flow.get("stage"))
+        if stage != "privacy" and privacy_only(message.text) and privacy_asked(message.text):
+            # "rahasiakan ya", "jangan sebut nama saya" (read as a "no" by the NLU) at
+            # any step: set, said back, and the same question again.
+            self._fill(flow, message, place=False)
+            return await self._next(flow, state, locale, context)
         if message.cancels() or (stage == "confirm" and message.intent == "deny"):
             del state[STATE]
             return [Reply("care_left", {"kind": flow.get("kind")}), self.menu()]
@@ -276,6 +399,8 @@ class CareFlow:
         _keep_nik(flow, context)
         if message.text and is_angry(message.text):
             flow["angry"] = True
+        if stage != "privacy":  # there the privacy is the answer, not something to say back
+            self._fill(flow, message, place=False)
         if received and not message.text and stage != "attachments":
             # A photo with no words: kept, and the same question again.
             return await self._next(flow, state, locale, context, received=received)
@@ -317,6 +442,11 @@ class CareFlow:
                 return False
             flow["described"] = True
             return True
+        if says_nothing(message):
+            # "sip", "makasih", 👍: the end of the story once there is one, else no story yet.
+            if parts:
+                flow["described"] = True
+            return bool(parts)
         service = self._service_in(message)
         text = message.text
         if service is not None and parts and len(text.split()) <= 3:
@@ -329,6 +459,7 @@ class CareFlow:
             flow.update(service=service, service_done=True)
         if len(parts) < MAX_PARTS:
             parts.append(text)
+        self._fill(flow, message, place=True)
         if flow.get("kind") == TicketKind.APPRECIATION.value:
             flow["described"] = True  # one message is enough to say thank you
         return True
@@ -354,13 +485,19 @@ class CareFlow:
         if message.chosen:
             return None if message.elsewhere() else False
         text = message.text
-        if not text:
-            return False
+        if not text or says_nothing(message):
+            return False  # "iya sama2 makasih" is no agency: asked again, with examples
         agency = self._agency_in(text)
         if agency is not None:
-            flow["agency"] = agency.id
-        else:
-            flow["category"] = text[:200]
+            flow.update(agency=agency.id, service_done=True)
+            return True
+        before = len(flow.get("noted", ()))
+        self._fill(flow, message, place=True)
+        if len(flow.get("noted", ())) > before:
+            # "tadi pagi jam 9 di loket 3": the time and place, not the service; kept,
+            # and the service asked again only if still unknown.
+            return True
+        flow["category"] = text[:200]
         flow["service_done"] = True
         return True
 
@@ -371,10 +508,16 @@ class CareFlow:
             return True
         if message.chosen:
             return None if message.elsewhere() else False
-        if not text:
-            return False
-        flow["when_where"] = text[:400]
-        flow["when"], flow["where"] = when_and_where(message.understanding)
+        if not text or says_nothing(message):
+            return False  # "ok kirim" is no time and no place
+        found = read_slots(text, self.catalogue)
+        if flow.get("where") and not flow.get("when"):
+            flow["when"] = (found.when or text)[:200]
+        elif flow.get("when") and not flow.get("where"):
+            flow["where"] = (found.where or _WHERE_CUT.sub("", text).strip())[:200]
+        else:
+            flow["when_where"] = text[:400]
+            flow["when"], flow["where"] = when_and_where(message.understanding)
         flow["when_where_done"] = True
         return True
 
@@ -398,10 +541,10 @@ class CareFlow:
     def _on_privacy(self, flow: dict[str, Any], message: CareMessage) -> bool | None:
         chosen = message.option
         if chosen not in ("normal", "anonymous", "confidential"):
-            chosen = None
+            chosen = privacy_asked(message.text) if message.text else None
             folded = message.folded
             for value, words in PRIVACY_WORDS:
-                if folded and any(has_phrase(folded, w) for w in words):
+                if chosen is None and folded and any(has_phrase(folded, w) for w in words):
                     chosen = value
                     break
         if chosen is None:
@@ -457,7 +600,12 @@ class CareFlow:
         """Ask for the first thing still missing, or read the summary back."""
         complaint = flow.get("kind") == TicketKind.COMPLAINT.value
         files = len(flow["attachments"])
-        asked = {"again": again, "received": received, "files": files}
+        asked = {
+            "again": again,
+            "received": received,
+            "files": files,
+            "noted": self._noted(flow, locale),
+        }
         stage = str(flow.get("stage"))
         if not flow.get("described"):
             flow["stage"] = "description"
@@ -477,7 +625,8 @@ class CareFlow:
             return [self._ask_service(flow, asked, typing, locale)]
         if complaint and not flow.get("when_where_done"):
             flow["stage"] = "when_where"
-            return [Reply("care_ask_when_where", asked, choices=(SKIP_CHOICE,))]
+            need = "where" if flow.get("when") else "when" if flow.get("where") else "both"
+            return [Reply("care_ask_when_where", {**asked, "need": need}, choices=(SKIP_CHOICE,))]
         if complaint and not flow.get("attachments_done"):
             flow["stage"] = "attachments"
             waiting = bool(flow.pop("waiting", False))
@@ -517,12 +666,30 @@ class CareFlow:
             "description": "\n".join(flow["description"]),
             "about": self._about(flow, locale),
             "when_where": flow.get("when_where", ""),
+            "when": flow.get("when", ""),
+            "where": flow.get("where", ""),
+            "object": flow.get("object") or "",
+            "facility": flow.get("facility", ""),
+            "priority": flow.get("priority") or Priority.NORMAL.value,
             "privacy": flow.get("privacy") or "normal",
         }
         if not complaint:
             return [Reply("appreciation_summary", summary, choices=(YES_CHOICE, CANCEL_CHOICE))]
         edit = Choice("@choice.edit", _option("edit"))
         return [Reply("care_summary", summary, choices=(YES_CHOICE, edit, CANCEL_CHOICE))]
+
+    def _noted(self, flow: dict[str, Any], locale: str) -> dict[str, str]:
+        """What this turn filled unasked, to say back before the next question."""
+        noted = flow.pop("noted", [])
+        shown: dict[str, str] = {}
+        for slot in NOTED_SHOWN:
+            if slot not in noted:
+                continue
+            if slot == "agency":
+                shown[slot] = self._about(flow, locale)
+            else:
+                shown[slot] = str(flow.get(slot) or "")
+        return shown
 
     def _ask_service(
         self, flow: dict[str, Any], asked: dict[str, Any], typing: bool, locale: str
@@ -573,12 +740,14 @@ class CareFlow:
             confidential=privacy == "confidential",
             attachments=list(flow["attachments"]),
             reporter_nik=None if privacy == "anonymous" else self._reporter_nik(flow),
+            priority=Priority(str(flow.get("priority") or Priority.NORMAL.value)),
+            object_kind=self._object_of(flow, service is not None),
         )
         del state[STATE]
         view = ticket_view(ticket, self.catalogue, locale, self.care.working_days.timezone)
         if kind is TicketKind.APPRECIATION:
             return [Reply("appreciation_filed", {"ticket": view})]
-        filed = {"ticket": view, "days": self.care.config.verify_within_days}
+        filed = {"ticket": view, "days": self.care.verify_days(ticket.priority)}
         reason = "angry" if flow.get("angry") else None
         if reason is None and await self._repeated(ticket):
             reason = "repeated"
@@ -587,6 +756,15 @@ class CareFlow:
             return [Reply("care_filed", filed), self.handoff(reason, context, ticket.ticket_id)]
         status = Choice("@intent.check_complaint_status", "/check_complaint_status")
         return [Reply("care_filed", filed, choices=(status,))]
+
+    @staticmethod
+    def _object_of(flow: dict[str, Any], has_service: bool) -> ObjectKind | None:
+        """What the complaint is about: as classified, else the service it names."""
+        if flow.get("kind") != TicketKind.COMPLAINT.value:
+            return None
+        if flow.get("object"):
+            return ObjectKind(str(flow["object"]))
+        return ObjectKind.SERVICE if has_service or flow.get("agency") else None
 
     def _reporter_nik(self, flow: dict[str, Any]) -> str | None:
         """The NIK kept during the flow, opened only to hand it to the ticket's own field."""
@@ -625,41 +803,129 @@ class CareFlow:
     async def _status(
         self, message: CareMessage, state: dict[str, Any], locale: str, context: DialogContext
     ) -> list[Reply]:
-        """One ticket by its id (the citizen's own only), else the citizen's latest tickets."""
+        """One ticket by its id (the citizen's own only), else the one the words name
+        among several, else the citizen's latest tickets."""
         wanted = [str(t) for t in find_ticket_ids(message.understanding.text)]
         entity = message.value("ticket_id")
         if entity:
             wanted.append(entity)
-        zone = self.care.working_days.timezone
         if wanted:
-            detail = await self.care.get(wanted[0])
-            if detail is None or detail.ticket.contact_id != context.contact_id:
-                # A stranger's ticket reveals nothing, not even that it exists.
-                return [self._none(wanted[0])]
-            ticket = detail.ticket
-            note = next(
-                (
-                    e.note
-                    for e in reversed(detail.history)
-                    if e.kind == "status"
-                    and e.to_status == ticket.status
-                    and e.actor not in ("citizen", "system")
-                    and e.note.strip()
-                ),
-                "",
-            )
-            choices: tuple[Choice, ...] = ()
-            rate = ticket.status == TicketStatus.RESOLVED.value and ticket.rating is None
-            if rate:
-                state[RATING_STATE] = ticket.ticket_id
-                choices = rating_choices(ticket.ticket_id)
-            view = ticket_view(ticket, self.catalogue, locale, zone)
-            return [Reply("care_status", {"ticket": view, "note": note, "rate": rate}, choices)]
-        tickets = await self.care.for_contact(context.contact_id, limit=MAX_LISTED + 1)
+            return await self._status_of(wanted[0], state, locale, context)
+        tickets = await self.care.for_contact(context.contact_id, limit=MAX_SEARCHED)
         if not tickets:
             return [self._none("")]
-        views = [ticket_view(t, self.catalogue, locale, zone) for t in tickets[:MAX_LISTED]]
+        picked = self._picked(message, tickets) if len(tickets) > 1 else None
+        if picked is not None:
+            return await self._status_of(picked.ticket_id, state, locale, context)
+        shown = tickets[:MAX_LISTED]
+        # What comes next may name one of them ("yang soal AC gimana?") or, with a
+        # single one, ask to escalate it.
+        if len(shown) == 1:
+            state[SHOWN] = shown[0].ticket_id
+        else:
+            state[LISTED] = [t.ticket_id for t in shown]
+        views = [self._view(t, locale) for t in shown]
         return [Reply("care_list", {"tickets": views, "more": len(tickets) > MAX_LISTED})]
+
+    async def _status_of(
+        self, ticket_id: str, state: dict[str, Any], locale: str, context: DialogContext
+    ) -> list[Reply]:
+        detail = await self.care.get(ticket_id)
+        if detail is None or detail.ticket.contact_id != context.contact_id:
+            # A stranger's ticket reveals nothing, not even that it exists.
+            return [self._none(ticket_id)]
+        ticket = detail.ticket
+        note = next(
+            (
+                e.note
+                for e in reversed(detail.history)
+                if e.kind == "status"
+                and e.to_status == ticket.status
+                and e.actor not in ("citizen", "system")
+                and e.note.strip()
+            ),
+            "",
+        )
+        choices: tuple[Choice, ...] = ()
+        rate = ticket.status == TicketStatus.RESOLVED.value and ticket.rating is None
+        view = self._view(ticket, locale)
+        if rate:
+            state[RATING_STATE] = ticket.ticket_id
+            choices = rating_choices(ticket.ticket_id)
+        elif view["late"] and not ticket.needs_supervisor:
+            choices = (ESCALATE_CHOICE,)
+        state[SHOWN] = ticket.ticket_id
+        return [Reply("care_status", {"ticket": view, "note": note, "rate": rate}, choices)]
+
+    def _view(self, ticket: Ticket, locale: str) -> dict[str, Any]:
+        zone = self.care.working_days.timezone
+        return ticket_view(ticket, self.catalogue, locale, zone, now=self.care.clock())
+
+    def _picked(self, message: CareMessage, tickets: Sequence[Ticket]) -> Ticket | None:
+        services = [e.value for e in message.understanding.entities if e.type == "service"]
+        return pick_ticket(message.understanding.text, tickets, self.catalogue, services)
+
+    # --- follow-ups: naming one ticket, escalating a late one ---------------------------------
+
+    async def _follow_up(
+        self,
+        message: CareMessage,
+        state: dict[str, Any],
+        seen: dict[str, Any],
+        locale: str,
+        context: DialogContext,
+    ) -> list[Reply] | None:
+        """A follow-up on tickets already filed, or None when the message is none.
+
+        "tolong dieskalasi" escalates the ticket it names, else the one whose status
+        was just shown, else the citizen's only open one. "yang soal AC gimana?" after
+        a list (or with a status question) shows the ticket those words name."""
+        text = message.understanding.text
+        escalate = message.option == "escalate" or (not message.chosen and asks_to_escalate(text))
+        if not escalate:
+            asking = message.intent == "check_complaint_status" or (
+                message.intent == "file_complaint" and asks_about_a_ticket(text)
+            )
+            # Just after a status answer, a short message may name one ("yg keluhan
+            # loket 3"); a whole new story is a new complaint.
+            naming = bool(seen) and not tells_a_story(text)
+            if message.chosen or find_ticket_ids(text) or not (naming or asking):
+                return None
+            tickets = await self.care.for_contact(context.contact_id, limit=MAX_SEARCHED)
+            picked = self._picked(message, tickets) if len(tickets) > 1 else None
+            if picked is None:
+                return None
+            return await self._status_of(picked.ticket_id, state, locale, context)
+        ticket_id = await self._to_escalate(message, seen, context)
+        if ticket_id is None:
+            return await self._status(message, state, locale, context)
+        result = await self.care.escalate(ticket_id, context.contact_id)
+        if result is None:
+            return [self._none(ticket_id)]
+        outcome, ticket = result
+        values = {"ticket": self._view(ticket, locale), "outcome": outcome.value}
+        if outcome is Escalation.NOT_LATE:
+            state[SHOWN] = ticket.ticket_id  # "eskalasi" again once it is late
+        return [Reply("care_escalated", values)]
+
+    async def _to_escalate(
+        self, message: CareMessage, seen: dict[str, Any], context: DialogContext
+    ) -> str | None:
+        """Which ticket an escalation request means; None when it cannot be told."""
+        text = message.understanding.text
+        named = find_ticket_ids(text)
+        if named:
+            return str(named[0])
+        tickets = await self.care.for_contact(context.contact_id, limit=MAX_SEARCHED)
+        picked = self._picked(message, tickets) if len(tickets) > 1 else None
+        if picked is not None:
+            return picked.ticket_id
+        if isinstance(seen.get(SHOWN), str):
+            return str(seen[SHOWN])
+        open_ones = [
+            t for t in tickets if t.kind == TicketKind.COMPLAINT.value and t.status in OPEN_STATUSES
+        ]
+        return open_ones[0].ticket_id if len(open_ones) == 1 else None
 
     @staticmethod
     def _none(ticket_id: str) -> Reply:
@@ -716,10 +982,13 @@ class CareFlow:
                 return entity.value
         return None
 
-    def _agency_in(self, text: str) -> Agency | None:
-        """An agency named in free text: by its id or its short name ("samsat", "bpn")."""
+    def _agency_in(self, text: str, *, story: bool = False) -> Agency | None:
+        """An agency named in free text: by its id or its short name ("samsat", "bpn").
+        In a ``story``, names that are also common words ("pos satpam") do not count."""
         folded = folded_text(text)
         for agency in self.catalogue.agencies.values():
+            if story and agency.id in STORY_AMBIGUOUS_AGENCIES:
+                continue
             short = folded_text(agency.short.split("(")[0]) if agency.short else ""
             names = {agency.id.replace("_", " "), short}
             if short and len(short.split()[0]) >= 4:

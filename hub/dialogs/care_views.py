@@ -60,9 +60,32 @@ def about(ticket: Ticket, catalogue: Catalogue, locale: str) -> str:
     return ticket.category
 
 
+LATE_STATUSES = frozenset(
+    s.value
+    for s in (
+        TicketStatus.RECEIVED,
+        TicketStatus.VERIFIED,
+        TicketStatus.FORWARDED,
+        TicketStatus.IN_PROGRESS,
+    )
+)
+"""Statuses whose deadline, once passed, makes a ticket late (the citizen may escalate)."""
+
+
 def ticket_view(
-    ticket: Ticket, catalogue: Catalogue, locale: str, zone: ZoneInfo = WITA
+    ticket: Ticket,
+    catalogue: Catalogue,
+    locale: str,
+    zone: ZoneInfo = WITA,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
+    """``now`` tells whether the ticket is late (its deadline passed while still worked)."""
+    late = (
+        now is not None
+        and ticket.sla_due_at is not None
+        and ticket.sla_due_at <= now
+        and ticket.status in LATE_STATUSES
+    )
     return {
         "id": ticket.ticket_id,
         "kind": ticket.kind,
@@ -73,6 +96,10 @@ def ticket_view(
         "anonymous": ticket.anonymous,
         "confidential": ticket.confidential,
         "rating": ticket.rating,
+        "priority": ticket.priority,
+        "object": ticket.object or "",
+        "late": late,
+        "escalated": ticket.needs_supervisor,
     }
 
 

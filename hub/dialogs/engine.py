@@ -64,6 +64,7 @@ from hub.dialogs import care as care_flow
 from hub.dialogs.anger import is_angry
 from hub.dialogs.booking import BOOKING_INTENTS, BookingFlow
 from hub.dialogs.care import CARE_INTENTS, CareFlow
+from hub.dialogs.care_followup import LISTED, SHOWN
 from hub.dialogs.context import DialogContext
 from hub.dialogs.frames import Flow
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
@@ -105,6 +106,8 @@ FLOW_KEYS = (
     care_flow.STATE,
     care_flow.RATING_STATE,
     "fallbacks",
+    LISTED,
+    SHOWN,
     *frames.FRAME_KEYS,
 )
 """State dropped when the officers take over: the bot's questions are void then."""

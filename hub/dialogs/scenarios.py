@@ -18,7 +18,7 @@ A scenario file is YAML holding a list of scenarios::
       end_state:                     # optional: checked in the database afterwards
         conversation: {status: bot}
         bookings: [{service_id: ktp_el_baru, status: booked}]
-        tickets: []
+        tickets: []                  # or [{kind: complaint, priority: high, object: officer}]
 
 Matching rule (one, for every turn): the bot's replies to a turn are joined into one
 text (each reply's text, then its buttons' titles one per line). Every ``expect``
@@ -147,6 +147,13 @@ class TicketExpect(_Strict):
     agency: str | None = None
     service_id: str | None = None
     channel: str | None = None
+    anonymous: bool | None = None
+    needs_supervisor: bool | None = None
+    """Escalated: a breached deadline, a low rating, the citizen's request when late."""
+    priority: str | None = None
+    """high (bribery) or normal."""
+    object: str | None = None
+    """What a complaint is about: facility, counter, officer or service."""
 
 
 class EndState(_Strict):

@@ -303,6 +303,9 @@ tickets = sa.Table(
     sa.Column("needs_supervisor", sa.Boolean, nullable=False, server_default=sa.false()),
     # The reporter's NIK as Fernet ciphertext (migration 0008), never in clear.
     sa.Column("reporter_nik", sa.Text, nullable=True),
+    # high (bribery, shorter deadlines) or normal; what it is about (migration 0010).
+    sa.Column("priority", sa.String(8), nullable=False, server_default="normal"),
+    sa.Column("object", sa.String(16), nullable=True),
     sa.Index("ix_tickets_status_agency", "status", "agency"),
     sa.Index("ix_tickets_contact", "contact_id"),
     sa.CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_1_to_5"),

@@ -55,6 +55,10 @@ class TicketRecord:
     needs_supervisor: bool
     reporter_nik: str | None = None
     """The reporter's NIK as ciphertext (hub.vault), never in clear; None when not given."""
+    priority: str = "normal"
+    """``high`` for bribery reports (shorter deadlines), else ``normal``."""
+    object: str | None = None
+    """What a complaint is about: facility, counter, officer or service (hub.care.classify)."""
 
 
 FREE_TEXT = ("category", "description", "incident_when", "incident_where", "rating_comment")
@@ -116,6 +120,8 @@ def _record(row: Any) -> TicketRecord:
         rated_at=row.rated_at,
         needs_supervisor=bool(row.needs_supervisor),
         reporter_nik=row.reporter_nik,
+        priority=str(row.priority),
+        object=row.object,
     )
 
 
