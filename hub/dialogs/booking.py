@@ -24,6 +24,7 @@ from typing import Any
 from hub.booking import Booking, BookingService, Reason, Refusal, SlotInfo
 from hub.booking.codes import qr_path
 from hub.catalogue import Catalogue, Service
+from hub.dialogs.applicant import ApplicantStep
 from hub.dialogs.context import DialogContext
 from hub.dialogs.info import short_name
 from hub.dialogs.views import booking_view, day_view, hhmm, service_view
@@ -87,6 +88,7 @@ class BookingFlow:
         """``menu`` is the engine's main menu, shown when the citizen leaves the flow."""
         self.bookings = bookings
         self.menu = menu
+        self.applicant = ApplicantStep(bookings.applicants)
 
     @property
     def catalogue(self) -> Catalogue:
@@ -97,6 +99,24 @@ class BookingFlow:
     def active(state: dict[str, Any]) -> bool:
         """True while a booking flow waits for the citizen's next answer."""
         return isinstance(state.get(STATE), dict)
+
+    def holds(self, understanding: Parse, state: dict[str, Any], context: DialogContext) -> bool:
+        """A booking under way that this message names the applicant of ("orang lain",
+        "nama saya …"): the flow answers it before anything else may claim the words."""
+        flow = state.get(STATE) if self.active(state) else None
+        if flow is None or self._another_request(understanding):
+            return False
+        return self.applicant.read(understanding, flow, context).details
+
+    @staticmethod
+    def _another_request(understanding: Parse) -> bool:
+        """Checking, moving or cancelling, surely ("batalkan antrean NIK …"): not an answer."""
+        intent = understanding.intent
+        return (
+            intent.name in BOOKING_INTENTS
+            and intent.name != "book_queue"
+            and intent.confidence >= SWITCH_CONFIDENCE
+        )
 
     @staticmethod
     def code_alone(understanding: Parse) -> bool:
@@ -119,6 +139,17 @@ class BookingFlow:
         if flow is not None:
             mode = str(flow.get("mode"))
             same = intent == MODE_INTENT.get(mode) and "booking_code" not in found
+            said = self.applicant.read(understanding, flow, context)
+            if said.details and not self._another_request(understanding):
+                # "atas nama Made Sudiarta, NIK …" at any step, with other slots or not.
+                self.applicant.apply(flow, said)
+                self._fill(flow, found)
+                return await self._next(flow, state, locale, context)
+            if said.remember is not None and flow.get("stage") == "confirm":
+                self.applicant.apply(flow, said)  # "ya, simpan" / "jangan disimpan"
+                if said.remember or intent == "affirm":
+                    return await self._commit(flow, state, locale, context)
+                return await self._next(flow, state, locale, context)
             if intent == "deny" or (intent == "cancel_booking" and "booking_code" not in found):
                 # "batal" / "cancel" / "gak jadi": out of the flow, nothing changed.
                 del state[STATE]
@@ -146,6 +177,7 @@ class BookingFlow:
             return await self._check(found.get("booking_code"), locale, context)
         if intent == "book_queue":
             flow = {"mode": "book", "stage": ""}
+            self.applicant.apply(flow, self.applicant.read(understanding, flow, context))
             self._fill(flow, found)
             state[STATE] = flow
             return await self._next(flow, state, locale, context)
@@ -257,6 +289,10 @@ class BookingFlow:
                     choices=tuple(_session_choice(s) for s in free),
                 )
             ]
+        if flow["mode"] == "book":
+            asked = await self.applicant.ask(flow, service, context)
+            if asked is not None:
+                return [asked]
         flow["stage"] = "confirm"
         chosen = next(s for s in free if s.session == session)
         summary = {
@@ -273,7 +309,9 @@ class BookingFlow:
             current = await self.bookings.get(str(flow.get("code")))
             summary["old"] = self._view(current, locale) if current else None
             return [Reply("booking_reschedule_confirm", summary, choices=(YES, NO))]
-        return [Reply("booking_confirm", summary, choices=(YES, NO))]
+        summary["applicant"] = self.applicant.view(flow)
+        choices = self.applicant.confirm_choices(flow, YES, NO)
+        return [Reply("booking_confirm", summary, choices=choices)]
 
     async def _commit(
         self, flow: dict[str, Any], state: dict[str, Any], locale: str, context: DialogContext
@@ -311,10 +349,12 @@ class BookingFlow:
                 session,
                 context.channel,
                 context.conversation_id,
+                applicant=self.applicant.for_booking(flow),
             )
         if isinstance(outcome, Booking):
             del state[STATE]
             reply = self._view(outcome, locale)
+            reply["remembered"] = await self.applicant.after_booking(flow, context.contact_id)
             # The booking code as a QR image, for the mall's check-in scanner.
             qr = (
                 Attachment(
@@ -439,21 +479,25 @@ class BookingFlow:
     # --- checking, and finding the booking to change ---------------------------------------
 
     async def _mine(self, code: str | None, context: DialogContext) -> list[Booking]:
-        """The contact's active bookings, or the one named by ``code`` if it is theirs.
+        """The contact's active bookings, or the one named by ``code`` if it is theirs,
+        or those of the applicant whose NIK the message names ("cek antrean NIK …").
 
-        Someone else's code finds nothing: a guessed code reveals no booking.
+        Someone else's code or NIK finds nothing: a guessed code, or a NIK (which is
+        no secret), reveals no booking made from another number or account.
         """
         if code:
             booking = await self.bookings.get(code)
             if booking is None or booking.contact_id != context.contact_id:
                 return []
             return [booking]
-        return await self.bookings.for_contact(context.contact_id)
+        mine = await self.bookings.for_contact(context.contact_id)
+        nik = self.applicant.niks_of(context)
+        return mine if nik is None else self.bookings.applicants.matching(mine, nik)
 
     async def _check(self, code: str | None, locale: str, context: DialogContext) -> list[Reply]:
         found = await self._mine(code, context)
         if not found:
-            return [self._none(code)]
+            return [self._none(code, context)]
         choices: tuple[Choice, ...] = ()
         if len(found) == 1 and found[0].active:
             only = found[0].code
@@ -472,10 +516,11 @@ class BookingFlow:
             )
         ]
 
-    def _none(self, code: str | None) -> Reply:
+    def _none(self, code: str | None, context: DialogContext | None = None) -> Reply:
+        nik = self.applicant.masked_of(context) if context is not None and not code else ""
         return Reply(
             "booking_none",
-            {"code": code or ""},
+            {"code": code or "", "nik": nik},
             choices=(Choice("@intent.book_queue", "/book_queue"),),
         )
 
@@ -492,7 +537,7 @@ class BookingFlow:
         code = found.get("booking_code")
         mine = [b for b in await self._mine(code, context) if b.active]
         if not mine:
-            return [self._none(code)]
+            return [self._none(code, context)]
         intent = MODE_INTENT[mode]
         if len(mine) > 1:
             state[STATE] = {"mode": mode, "stage": "pick"}
@@ -538,4 +583,6 @@ class BookingFlow:
         return short_name(service, locale) if service is not None else service_id
 
     def _view(self, booking: Booking, locale: str) -> dict[str, Any]:
-        return booking_view(booking, self.catalogue, locale)
+        view = booking_view(booking, self.catalogue, locale)
+        view["applicant"] = self.applicant.booking_view(booking)
+        return view

@@ -169,10 +169,12 @@ class DialogEngine:
             booking is not None and booking.active(state)
         )
         replies: list[Reply] | None = None
-        person = self._person_wanted(turn, understanding, new_state)
+        # A booking's applicant ("orang lain", "nama saya …") is the booking's, not a request.
+        held = booking is not None and booking.holds(understanding, new_state, context)
+        person = None if held else self._person_wanted(turn, understanding, new_state)
         if care is not None and person is not None:
             replies = [care.handoff(person, context)]
-        elif care is not None and care.takes(understanding, new_state):
+        elif care is not None and not held and care.takes(understanding, new_state):
             replies = await care.respond(
                 understanding, new_state, locale, context, turn.attachments
             )
