@@ -243,7 +243,11 @@ async def test_english_citizen_is_reminded_in_english(
 ) -> None:
     client = await aiohttp_client(create_app(make_settings(), clock=clock))
     chat = await ChatClient.connect(client)
-    await chat.say("I want to book a queue for a passport tomorrow morning")
+    await chat.say(
+        "I want to book a queue for a passport tomorrow morning, my name is Made Sudiarta"
+    )
+    await chat.replies(1)
+    await chat.say("NIK 5103011204850001")
     [confirm] = await chat.replies(1)
     assert "Tuesday 1 December 2026" in confirm["text"], confirm["text"]
     await chat.say("yes")

@@ -127,6 +127,9 @@ def _info_contexts() -> dict[str, list[dict[str, Any]]]:
 CONTEXTS.update(_info_contexts())
 
 
+MASKED = "5103••••••••0001"
+
+
 def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
     """Contexts like the booking flow's, with the longest names and lists in the catalogue."""
     catalogue = load_catalogue()
@@ -149,9 +152,16 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
             "status": "booked",
             "requirements": list(s.requirements),
             "requirements_brief": list(s.requirements),
+            "applicant": None,
         }
 
     examples = ["ktp", "kk", "akta lahir"]
+    applicants = [
+        {"name": "I Gusti Ngurah Made Sudiarta", "nik": MASKED, "saved": False}
+        | {"relation": "self", "offer_remember": True, "remember": False},
+        {"name": "Made S.", "nik": MASKED, "saved": True, "relation": "self"}
+        | {"offer_remember": False, "remember": False},
+    ]
     about = [service(longest), service(most)]
     refusals = [
         {"reason": r, "detail": d, "service": about[0], "date": day, "session": sn, "offer": o}
@@ -179,14 +189,40 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
         ],
         "booking_ask_session": [{"mode": "book", "service": a, "date": day} for a in about],
         "booking_confirm": [
-            {"mode": "book", "service": a, "date": day, "session": session} for a in about
+            {"mode": "book", "service": a, "date": day, "session": session, "applicant": who}
+            for a in about
+            for who in (None, *applicants)
+        ],
+        "booking_ask_applicant": [
+            {
+                "needs_nik": needs,
+                "relation": relation,
+                "name": name,
+                "has_nik": bool(nik),
+                "nik": nik,
+                "problem": problem,
+            }
+            for needs in (True, False)
+            for relation in ("self", "child", "other")
+            for name, nik in (("", ""), ("I Gusti Ngurah Made Sudiarta", ""), ("", MASKED))
+            for problem in (
+                None,
+                *(
+                    {"kind": kind, "count": 1}
+                    for kind in ("too_short", "too_long", "province", "birth_date", "serial")
+                ),
+            )
         ],
         "booking_reschedule_confirm": [
             {"mode": "reschedule", "service": a, "date": day, "session": session, "old": old}
             for a in about
             for old in (booking(most), None)
         ],
-        "booking_done": [{"booking": booking(longest)}, {"booking": booking(most)}],
+        "booking_done": [
+            {"booking": booking(longest)},
+            {"booking": booking(most)},
+            {"booking": {**booking(most), "applicant": applicants[0], "remembered": True}},
+        ],
         "booking_rescheduled": [{"booking": booking(most), "old": booking(most)}],
         "booking_refused": refusals,
         "booking_left": [{"mode": m} for m in ("book", "reschedule", "cancel")],
@@ -194,7 +230,7 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
             {"bookings": [booking(longest)], "more": 0},
             {"bookings": [booking(longest), booking(most)] * 2, "more": 1},
         ],
-        "booking_none": [{"code": ""}, {"code": "B-7Q4M2X"}],
+        "booking_none": [{"code": ""}, {"code": "B-7Q4M2X"}, {"code": "", "nik": MASKED}],
         "booking_pick": [{"mode": "cancel"}, {"mode": "reschedule"}],
         "booking_cancel_confirm": [{"booking": booking(longest)}],
         "booking_cancelled": [{"booking": booking(longest)}],

@@ -179,10 +179,12 @@ def read_applicant(
     "who comes?", so a bare name ("Komang Ayu") is an answer too."""
     text = understanding.text or ""
     option = understanding.first("option")
-    relation = _relation(text)
+    relation, after = _relation(text)
     if option is not None and option.value == OPTION_OTHER:
         relation = "other"
-    name = _name(text) or (_bare_name(text, understanding) if asked else None)
+    name = _name(text) or (_words(text[after:]) if after else None)
+    if name is None and asked:
+        name = _bare_name(text, understanding)
     nik, problem = _nik(text, context, applicants)
     remember: bool | None = None
     if option is not None and option.value == OPTION_REMEMBER:
@@ -192,15 +194,19 @@ def read_applicant(
     return ApplicantSaid(name, nik, problem, relation, remember)
 
 
-def _relation(text: str) -> str | None:
+def _relation(text: str) -> tuple[str | None, int]:
+    """Whom the booking is for, and where a name may follow ("buat anak saya Putu Gede")."""
     other = _OTHER.search(text)
     if other is not None:
         word = next((g for g in other.group("a", "b", "c") if g), None)
         word = re.sub(r"\s+", " ", word) if word else None
-        return RELATIONS.get(word.lower(), "other") if word else "other"
+        if word is None:
+            return "other", 0
+        mine = re.compile(rf"\s*{_MINE}\b", re.IGNORECASE).match(text, other.end())
+        return RELATIONS.get(word.lower(), "other"), mine.end() if mine else other.end()
     if _SELF.search(text):
-        return "self"
-    return None
+        return "self", 0
+    return None, 0
 
 
 def _name(text: str) -> str | None:

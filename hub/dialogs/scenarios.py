@@ -14,7 +14,7 @@ A scenario file is YAML holding a list of scenarios::
           expect: ['Kode']
       end_state:                     # optional: checked in the database afterwards
         conversation: {status: bot}
-        bookings: [{service_id: ktp_el_baru, status: booked}]
+        bookings: [{service_id: ktp_el_baru, status: booked, applicant_nik_set: true}]
         tickets: []
 
 Matching rule (one, for every turn): the bot's replies to a turn are joined into one
@@ -107,6 +107,10 @@ class BookingExpect(_Strict):
     status: str | None = None
     session: str | None = None
     channel: str | None = None
+    applicant_name: str | None = None
+    """Who comes to the counter, as the booking stores the name."""
+    applicant_nik_set: bool | None = None
+    """Whether the booking holds the applicant's NIK (encrypted; never compared in clear)."""
 
 
 class TicketExpect(_Strict):

@@ -60,4 +60,6 @@ def booking_view(booking: Booking, catalogue: Catalogue, locale: str) -> dict[st
         "status": booking.status.value,
         "requirements": list(booking.requirements),
         "requirements_brief": [brief_requirement(r) for r in booking.requirements],
+        # Who comes (name, masked NIK): the booking flow fills it in, as it holds the vault.
+        "applicant": None,
     }
