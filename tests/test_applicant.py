@@ -12,7 +12,7 @@ from hub import pii
 from hub.booking import Applicants, needs_nik
 from hub.booking.nik import NikCheck, Problem, check_length, check_nik
 from hub.catalogue import load_catalogue
-from hub.dialogs.applicant import read_applicant, short_display
+from hub.dialogs.applicant import asks_to_forget, read_applicant, short_display
 from hub.dialogs.context import DialogContext
 from hub.nlu.base import Entity, IntentScore, Parse
 from hub.vault import NikVault
@@ -185,6 +185,13 @@ def test_a_wrong_nik_is_explained_and_not_kept(
 )
 def test_consent_to_remember_is_read(applicants: Applicants, text: str, remember: bool) -> None:
     assert said(text, applicants, intent="affirm")[3] is remember
+
+
+def test_forgetting_the_remembered_applicant_is_asked_in_so_many_words() -> None:
+    for text in ("hapus NIK saya", "tolong lupakan data saya", "delete my NIK"):
+        assert asks_to_forget(text), text
+    for text in ("hapus antrean NIK 5103••••••••0001", "batalkan antrean saya", "NIK saya"):
+        assert not asks_to_forget(text), text
 
 
 def test_a_remembered_applicant_is_shown_short() -> None:

@@ -230,6 +230,7 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
             {"bookings": [booking(longest)], "more": 0},
             {"bookings": [booking(longest), booking(most)] * 2, "more": 1},
         ],
+        "booking_applicant_forgotten": [{"forgotten": True}, {"forgotten": False}],
         "booking_none": [{"code": ""}, {"code": "B-7Q4M2X"}, {"code": "", "nik": MASKED}],
         "booking_pick": [{"mode": "cancel"}, {"mode": "reschedule"}],
         "booking_cancel_confirm": [{"booking": booking(longest)}],

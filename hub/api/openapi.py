@@ -434,8 +434,9 @@ def _schemas() -> dict[str, Any]:
         "NikLookup": _obj(
             {
                 "nik": {
-                    **_TEXT,
-                    "examples": ["5103011204850001"],
+                    "type": "string",
+                    "pattern": r"^[ .\-]*(?:[0-9][ .\-]*){16}$",
+                    "examples": ["5103011204850001", "5103 0112 0485 0001"],
                     "description": "The NIK on the KTP: 16 digits, spaces, dots or dashes "
                     "between groups allowed. Never echoed back, not even in an error.",
                 }

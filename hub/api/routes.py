@@ -26,7 +26,6 @@ from hub.api.scopes import Scope
 from hub.api.tickets import ticket_routes
 from hub.booking import Applicants, Booking, Reason, Refusal, SlotInfo
 from hub.catalogue import Catalogue, Service
-from hub.vault import NikVault
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -240,10 +239,10 @@ async def _nik_in_body(request: web.Request) -> str:
         raise bad_request(f"the body must be JSON: {usage}") from None
     if not isinstance(body, dict) or set(body) != {"nik"} or not isinstance(body["nik"], str):
         raise bad_request(f"the body must be exactly {usage}")
-    try:
-        return NikVault.normalise(body["nik"])
-    except ValueError:
-        raise bad_request(f"'nik' is not a NIK: {usage}") from None
+    digits = re.sub(r"[ .\-]", "", body["nik"])
+    if not re.fullmatch(r"[0-9]{16}", digits):
+        raise bad_request(f"'nik' is not a NIK: {usage}")
+    return digits
 
 
 async def lookup_bookings(request: web.Request) -> web.Response:

@@ -134,6 +134,11 @@ _NOT = re.compile(
     r"\b(?:jangan|jgn|ga|gak|nggak|enggak|ngga|tidak|tdk|tak|don'?t|do\s+not|no)\b\s*\w*\s*$",
     re.IGNORECASE,
 )
+_FORGET = re.compile(
+    r"\b(?:hapus|hapuskan|lupakan|lupain|delete|forget|remove)\b.{0,20}\b(?:nik|data)\b",
+    re.IGNORECASE,
+)
+_ABOUT_A_BOOKING = re.compile(r"\b(?:antr\w*|booking|kode|queue)\b", re.IGNORECASE)
 _VISIBLE_NUMBER = re.compile(r"(?<![\d•])\d{12,20}(?![\d•])")
 
 NOT_A_NAME = (
@@ -278,6 +283,12 @@ def _nik(
     return None, None
 
 
+def asks_to_forget(text: str) -> bool:
+    """ "hapus NIK saya", "lupakan data saya": withdraw the consent to remember (not
+    "hapus antrean NIK …", which cancels a booking)."""
+    return _FORGET.search(text) is not None and _ABOUT_A_BOOKING.search(text) is None
+
+
 def short_display(name: str) -> str:
     """ "Made S." for "Made Sudiarta": enough to recognise a remembered applicant."""
     words = name.split()
@@ -402,6 +413,11 @@ class ApplicantStep:
         if not app.get("name"):
             return None
         return Applicant(str(app["name"]), app.get("nik") or None)
+
+    async def forget(self, context: DialogContext) -> Reply:
+        """The citizen withdrew their consent: the remembered applicant goes."""
+        forgotten = await self.applicants.forget(context.contact_id)
+        return Reply("booking_applicant_forgotten", {"forgotten": forgotten})
 
     async def after_booking(self, flow: dict[str, Any], contact_id: int) -> bool:
         """Remember the citizen's own applicant if they agreed; True when it was saved."""

@@ -24,7 +24,7 @@ from typing import Any
 from hub.booking import Booking, BookingService, Reason, Refusal, SlotInfo
 from hub.booking.codes import qr_path
 from hub.catalogue import Catalogue, Service
-from hub.dialogs.applicant import ApplicantStep
+from hub.dialogs.applicant import ApplicantStep, asks_to_forget
 from hub.dialogs.context import DialogContext
 from hub.dialogs.info import short_name
 from hub.dialogs.views import booking_view, day_view, hhmm, service_view
@@ -109,6 +109,11 @@ class BookingFlow:
         return self.applicant.read(understanding, flow, context).details
 
     @staticmethod
+    def forget_asked(understanding: Parse) -> bool:
+        """ "hapus NIK saya": the citizen takes back the applicant they let us remember."""
+        return asks_to_forget(understanding.text or "")
+
+    @staticmethod
     def _another_request(understanding: Parse) -> bool:
         """Checking, moving or cancelling, surely ("batalkan antrean NIK …"): not an answer."""
         intent = understanding.intent
@@ -136,6 +141,8 @@ class BookingFlow:
         found = self._entities(understanding)
         intent = understanding.intent.name
         flow = state.get(STATE) if self.active(state) else None
+        if flow is None and self.forget_asked(understanding):
+            return [await self.applicant.forget(context)]
         if flow is not None:
             mode = str(flow.get("mode"))
             same = intent == MODE_INTENT.get(mode) and "booking_code" not in found

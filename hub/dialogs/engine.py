@@ -185,7 +185,12 @@ class DialogEngine:
         if replies is None and booking is not None:
             intent = understanding.intent
             wanted = intent.name in BOOKING_INTENTS and intent.confidence >= self.threshold
-            if wanted or booking.active(new_state) or booking.code_alone(understanding):
+            if (
+                wanted
+                or booking.active(new_state)
+                or booking.code_alone(understanding)
+                or booking.forget_asked(understanding)
+            ):
                 new_state.pop(AWAITING, None)
                 replies = await booking.respond(understanding, new_state, locale, context)
         if replies is None:
