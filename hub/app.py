@@ -134,6 +134,7 @@ class Hub:
             self._booking_calendar(self.catalogue),
             settings.booking,
             clock=clock,
+            vault=self.vault,
         )
         self.care = CareService(
             self.db,

@@ -81,6 +81,7 @@ def report_lines(report: PurgeReport, *, dry_run: bool) -> list[str]:
         f"file bytes {'to free' if dry_run else 'freed'}: {report.file_bytes}",
         f"outbox payloads {'to empty' if dry_run else 'emptied'}: {report.outbox}",
         f"closed tickets {'to empty' if dry_run else 'emptied'}: {report.tickets}",
+        f"applicants {'to remove' if dry_run else 'removed'}: {report.applicants}",
     ]
     if dry_run:
         lines.append("dry run: nothing was changed")

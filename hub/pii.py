@@ -14,6 +14,11 @@ What is recognised:
   555-0123``), Indonesian mobile without the plus (``6281234567890``), and national
   (``0812 3456 7890``, ``0812-3456-789``, ``(0361) 222333``).
 
+* a near-NIK: a number of 12 to 20 digits but not 16, right after the word "NIK" (or
+  "no KTP", "nomor induk kependudukan"): a NIK mistyped by a digit or two. It is as
+  personal as the NIK itself, so it is masked too, keeping its length (the dialog tells
+  the citizen "kurang 1 digit" from the mask alone, :func:`masked_lengths`).
+
 What is not: booking codes (``B-US8NEL``), ticket ids (``CARE-20261130-0001``: 12
 digits), dates, times, queue numbers and rupiah amounts (``Rp 1.500.000``). A
 national number must open with three digits in one piece, so ``08-12-2026`` (a
@@ -21,6 +26,7 @@ date) is no phone, and a NIK's groups must share one separator, so two dates in 
 row (``2026-12-03 2026-12-04``) are no NIK.
 
 Masked forms: a NIK keeps its first and last four digits (``5103••••••••0001``), a
+near-NIK its first four and a bullet per other digit (``5103•••••••••••``), a
 phone its last four (``•••• 7890``, as the console shows addresses). Masking is
 idempotent.
 """
@@ -61,7 +67,7 @@ _OPAQUE = re.compile(r"[A-Za-z0-9_\-=]{80,}")
 class Found:
     """One NIK or phone number in a text: where, and its digits alone."""
 
-    kind: Literal["nik", "phone"]
+    kind: Literal["nik", "near_nik", "phone"]
     start: int
     end: int
     digits: str
@@ -106,6 +112,43 @@ def _nik_end(text: str, groups: list[tuple[int, int]], first: int) -> int | None
     return None
 
 
+NEAR_NIK_DIGITS = range(12, 21)
+"""Digits of a number after the word "NIK" that is a mistyped NIK rather than something else."""
+
+_NIK_WORD = re.compile(
+    r"\b(?:nik|no\.?\s*ktp|nomor\s+ktp|nomor\s+induk(?:\s+kependudukan)?)(?:nya)?\b\s*"
+    r"(?:(?:saya|sy|anak\s+saya|istri\s+saya|suami\s+saya)\s*)?[:=.]?\s*",
+    re.IGNORECASE,
+)
+_NEAR_NIK = re.compile(r"\d+(?:([ .\-])\d+(?:\1\d+)*)?(?![\d•])")
+_MASKED_NEAR_NIK = re.compile(rf"(?<![\d{BULLET}])\d{{4}}({BULLET}+)(\d{{4}})?(?![\d{BULLET}])")
+
+
+def find_near_niks(text: str) -> list[Found]:
+    """Numbers right after the word "NIK" that have one digit too few or too many, or a
+    few (12-20 digits, not 16): a NIK typed wrong. Run on a text whose NIKs are masked."""
+    found: list[Found] = []
+    for word in _NIK_WORD.finditer(text):
+        number = _NEAR_NIK.match(text, word.end())
+        if number is None:
+            continue
+        digits = "".join(c for c in number.group() if c.isdigit())
+        if len(digits) in NEAR_NIK_DIGITS and len(digits) != NIK_DIGITS:
+            found.append(Found("near_nik", number.start(), number.end(), digits))
+    return found
+
+
+def mask_near_nik(digits: str) -> str:
+    """``5103•••••••••••``: the first four digits and one bullet for each other digit, so
+    the number of digits can still be told ("kurang 1 digit") and nothing else."""
+    return digits[:4] + BULLET * (len(digits) - 4)
+
+
+def masked_lengths(text: str) -> list[int]:
+    """How many digits each masked NIK or near-NIK in ``text`` had, left to right."""
+    return [4 + len(m.group(1)) + (4 if m.group(2) else 0) for m in _MASKED_NEAR_NIK.finditer(text)]
+
+
 def find_phones(text: str) -> list[Found]:
     """Every phone number in ``text``, left to right (run on a text whose NIKs are masked)."""
     return [
@@ -132,11 +175,19 @@ def mask_phone(digits: str) -> str:
 Replace = Callable[[str], str]
 
 
-def mask(text: str, *, nik: Replace = mask_nik, phone: Replace = mask_phone) -> str:
-    """``text`` with every NIK and phone number replaced (``nik``/``phone`` get the digits)."""
+def mask(
+    text: str,
+    *,
+    nik: Replace = mask_nik,
+    phone: Replace = mask_phone,
+    near_nik: Replace = mask_near_nik,
+) -> str:
+    """``text`` with every NIK, near-NIK and phone number replaced (each replacement
+    gets the digits)."""
     if not text or not any(c.isdigit() for c in text):
         return text
     text = _replace(text, find_niks(text), nik)
+    text = _replace(text, find_near_niks(text), near_nik)
     return _replace(text, find_phones(text), phone)
 
 

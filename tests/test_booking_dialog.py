@@ -38,6 +38,8 @@ CATALOGUE = load_catalogue()
 PASPOR = CATALOGUE.services["paspor"]
 KTP = CATALOGUE.services["ktp_el_baru"]
 TUE, WED = date(2026, 12, 1), date(2026, 12, 2)
+APPLICANT = "Made Sudiarta 5103011204850001"
+"""Who comes to the counter: asked before every confirmation (a plausible Badung NIK)."""
 
 
 def fixed_clock() -> datetime:
@@ -102,11 +104,14 @@ async def test_book_step_by_step_with_buttons_and_text(client: TestClient[Any, A
         "Sore 13:00-15:00 (16 sisa)": '/inform{"time": "sore"}',
     }
 
-    [confirm] = await chat.say("siang")
+    [who] = await chat.say("siang")
+    assert who["text"].startswith("Antrean ini atas nama siapa?")
+    [confirm] = await chat.say(APPLICANT)
     assert "Layanan: " + PASPOR.name_id in confirm["text"]
     assert "Tanggal: Selasa, 1 Desember 2026" in confirm["text"]
     assert "Waktu: sesi siang 10.00-12.00 WITA" in confirm["text"]
-    assert titles(confirm) == ["Ya", "Batal"]
+    assert "Atas nama: Made Sudiarta, NIK 5103••••••••0001" in confirm["text"]
+    assert titles(confirm) == ["Ya", "Ya, simpan", "Batal"]
 
     [done] = await chat.choose("/affirm")
     hub = client.app[HUB]
@@ -121,7 +126,8 @@ async def test_book_step_by_step_with_buttons_and_text(client: TestClient[Any, A
 
 async def test_book_all_at_once(client: TestClient[Any, Any]) -> None:
     chat = await chat_on(client)
-    [confirm] = await chat.say("antri ktp besok pagi")
+    await chat.say("antri ktp besok pagi")
+    [confirm] = await chat.say(APPLICANT)
     assert "Tanggal: Selasa, 1 Desember 2026" in confirm["text"]
     assert "Waktu: sesi pagi 08.00-10.00 WITA" in confirm["text"]
     [done] = await chat.say("ya")
@@ -142,7 +148,8 @@ async def test_a_correction_changes_one_slot_and_batal_leaves(
     first, rest = again["text"].split("\n", 1)
     assert first == "Tanggal diganti: Rabu, 2 Desember 2026."
     assert rest.startswith("Pilih sesi untuk KTP-el baru, Rabu, 2 Desember 2026")
-    [confirm] = await chat.say("pagi")
+    await chat.say("pagi")
+    [confirm] = await chat.say(APPLICANT)
     assert "Tanggal: Rabu, 2 Desember 2026" in confirm["text"]
     left, menu = await chat.say("batal", 2)
     assert left["text"].startswith("Baik, pengambilan antrean dibatalkan.")
@@ -219,6 +226,7 @@ async def test_a_full_session_offers_the_other_sessions(client: TestClient[Any, 
     hub.bookings.catalogue = with_quota(hub.catalogue, paspor=3)  # one place per session
     first = await chat_on(client)
     await first.say("antri paspor besok pagi")
+    await first.say(APPLICANT)
     [done] = await first.say("ya")
     assert "Nomor antrean: H-001" in done["text"]
 
@@ -226,7 +234,8 @@ async def test_a_full_session_offers_the_other_sessions(client: TestClient[Any, 
     [refused] = await second.say("antri paspor besok pagi")
     assert refused["text"].startswith("Sesi pagi sudah penuh.\nPilih sesi lain:")
     assert titles(refused) == ["Siang 10:00-12:00 (1 sisa)", "Sore 13:00-15:00 (1 sisa)"]
-    [confirm] = await second.choose('/inform{"time": "sore"}')
+    await second.choose('/inform{"time": "sore"}')
+    [confirm] = await second.say("Komang Ayu 5103015506900002")
     assert "Waktu: sesi sore 13.00-15.00 WITA" in confirm["text"]
     [booked] = await second.say("ya")
     assert "Nomor antrean: H-002" in booked["text"]
@@ -242,6 +251,7 @@ async def test_check_reschedule_and_cancel(client: TestClient[Any, Any]) -> None
     assert titles(none) == ["Ambil antrean"]
 
     await chat.say("antri ktp besok pagi")
+    await chat.say(APPLICANT)
     await chat.say("ya")
     [booking] = await hub.bookings.list(TUE)
 
@@ -281,6 +291,7 @@ async def test_check_reschedule_and_cancel(client: TestClient[Any, Any]) -> None
 async def test_another_citizens_code_reveals_nothing(client: TestClient[Any, Any]) -> None:
     owner = await chat_on(client)
     await owner.say("antri ktp besok pagi")
+    await owner.say(APPLICANT)
     await owner.say("ya")
     [booking] = await client.app[HUB].bookings.list(TUE)
 
@@ -300,6 +311,7 @@ async def test_several_bookings_are_chosen_by_buttons(client: TestClient[Any, An
     chat = await chat_on(client)
     for text in ("antri ktp besok pagi", "antri paspor lusa sore"):
         await chat.say(text)
+        await chat.say(APPLICANT)
         await chat.say("ya")
     codes = {b.service_id: b.code for b in await bookings_of(hub)}
     [pick] = await chat.say("batalkan antrean saya")
@@ -321,11 +333,14 @@ async def test_several_bookings_are_chosen_by_buttons(client: TestClient[Any, An
 
 async def test_english_speaking_citizen(client: TestClient[Any, Any]) -> None:
     chat = await chat_on(client)
-    [confirm] = await chat.say("book a queue for ktp tomorrow morning")
+    [who] = await chat.say("book a queue for ktp tomorrow morning")
+    assert who["text"].startswith("Who is this booking for?")
+    [confirm] = await chat.say(APPLICANT)
     assert confirm["text"].startswith("Please check:")
     assert "Date: Tuesday 1 December 2026" in confirm["text"]
     assert "Time: morning session 08:00-10:00 WITA" in confirm["text"]
-    assert titles(confirm) == ["Yes", "Cancel"]
+    assert "For: Made Sudiarta, NIK 5103••••••••0001" in confirm["text"]
+    assert titles(confirm) == ["Yes", "Yes, and save", "Cancel"]
     [done] = await chat.say("yes")
     assert done["text"].startswith("Your queue number is booked.")
     assert "Queue number: A-001" in done["text"] and "Please bring:" in done["text"]
@@ -359,9 +374,12 @@ async def test_sms_booking_with_numbered_answers(
     assert "1. Sen 30 Nov\n2. Sel 1 Des" in day
     session = await sms("2")
     assert "1. Pagi 08:00-10:00 (17 sisa)" in session
-    confirm = await sms("1")
+    who = await sms("1")
+    assert who.startswith("Atas nama siapa? Balas nama lengkap + NIK (16 digit).")
+    confirm = await sms(APPLICANT)
     assert confirm.startswith("Antrean Paspor, Selasa, 1 Desember 2026, sesi pagi")
-    assert "1. Ya\n2. Batal" in confirm
+    assert "a.n. Made Sudiarta, NIK 5103--------0001" in confirm  # GSM text: no bullets
+    assert "1. Ya\n2. Ya, simpan\n3. Batal" in confirm
     done = await sms("1")
     [booking] = await app[HUB].bookings.list(TUE)
     assert done.startswith(f"Antrean tercatat. Kode {booking.code}, no. H-001, Paspor")
@@ -379,9 +397,10 @@ async def test_the_session_fills_up_before_the_citizen_says_yes(
     hub = client.app[HUB]
     hub.bookings.catalogue = with_quota(hub.catalogue, paspor=3)  # one place per session
     chat = await chat_on(client)
-    [confirm] = await chat.say("antri paspor besok pagi")
+    await chat.say("antri paspor besok pagi")
+    [confirm] = await chat.say(APPLICANT)
     assert "Waktu: sesi pagi 08.00-10.00 WITA" in confirm["text"]
-    assert titles(confirm) == ["Ya", "Batal"]
+    assert titles(confirm) == ["Ya", "Ya, simpan", "Batal"]
 
     # Meanwhile someone else takes the last morning place.
     (other,) = await new_contacts(hub.db, 1)
@@ -415,10 +434,12 @@ async def test_a_second_booking_for_the_same_service_and_day_is_refused(
     hub = client.app[HUB]
     chat = await chat_on(client)
     await chat.say("antri ktp besok pagi")
+    await chat.say(APPLICANT)
     await chat.say("ya")
     [booking] = await hub.bookings.list(TUE)
 
-    [confirm] = await chat.say("antri ktp besok siang")
+    await chat.say("antri ktp besok siang")
+    [confirm] = await chat.say(APPLICANT)
     assert "Waktu: sesi siang 10.00-12.00 WITA" in confirm["text"]
     [refused] = await chat.say("ya")
     assert refused["text"].startswith(
@@ -445,6 +466,7 @@ async def test_a_refused_reschedule_leaves_the_booking_as_it_was(
     hub.bookings.catalogue = with_quota(hub.catalogue, ktp_el_baru=3)  # one place per session
     chat = await chat_on(client)
     await chat.say("antri ktp besok pagi")
+    await chat.say(APPLICANT)
     await chat.say("ya")
     [booking] = await hub.bookings.list(TUE)
     (other,) = await new_contacts(hub.db, 1)
@@ -505,6 +527,7 @@ async def test_a_code_typed_alone_shows_that_booking_to_its_owner_only(
     hub = client.app[HUB]
     owner = await chat_on(client)
     await owner.say("antri ktp besok pagi")
+    await owner.say(APPLICANT)
     await owner.say("ya")
     [booking] = await hub.bookings.list(TUE)
     assert booking.code.startswith("B-")
@@ -512,7 +535,7 @@ async def test_a_code_typed_alone_shows_that_booking_to_its_owner_only(
     [seen] = await owner.say(booking.code)
     assert seen["text"].startswith(
         f"Antrean Anda:\n- {booking.code}, no. A-001: {KTP.name_id}, Selasa, 1 Desember 2026, "
-        f"sesi pagi 08.00-10.00 WITA, {KTP.counter}"
+        f"sesi pagi 08.00-10.00 WITA, {KTP.counter}, a.n. Made Sudiarta"
     )
     assert offered(seen) == {
         "Ubah jadwal antrean": f'/reschedule_booking{{"booking_code": "{booking.code}"}}',
@@ -536,6 +559,7 @@ async def test_english_speaking_citizen_moves_and_cancels(client: TestClient[Any
     hub = client.app[HUB]
     chat = await chat_on(client)
     await chat.say("book a queue for ktp tomorrow morning")
+    await chat.say(APPLICANT)
     await chat.say("yes")
     [booking] = await hub.bookings.list(TUE)
 
@@ -566,7 +590,7 @@ async def test_english_speaking_citizen_moves_and_cancels(client: TestClient[Any
     [ask] = await chat.say("cancel my booking")
     assert ask["text"].startswith(
         f"Cancel booking {booking.code} (no. A-001) for {KTP.name_en}, "
-        "Wednesday 2 December 2026, afternoon session 13:00-15:00 WITA?"
+        "Wednesday 2 December 2026, afternoon session 13:00-15:00 WITA, for Made Sudiarta?"
     )
     assert titles(ask) == ["Yes", "Cancel"]
     [cancelled] = await chat.say("yes")
@@ -592,7 +616,8 @@ async def test_sms_cancel_with_numbered_answers_gives_the_place_back(
         return {s.session: s.free for s in await hub.bookings.slots(PASPOR.id, TUE)}
 
     before = await free()
-    confirm = await sms("antri paspor besok pagi")
+    await sms("antri paspor besok pagi")
+    confirm = await sms(APPLICANT)
     assert confirm.startswith("Antrean Paspor, Selasa, 1 Desember 2026, sesi pagi")
     done = await sms("1")
     [booking] = await hub.bookings.list(TUE)
@@ -620,6 +645,7 @@ async def test_a_code_typed_alone_answers_which_booking(client: TestClient[Any, 
     chat = await chat_on(client)
     for text in ("antri ktp besok pagi", "antri paspor lusa sore"):
         await chat.say(text)
+        await chat.say(APPLICANT)
         await chat.say("ya")
     codes = {b.service_id: b.code for b in await bookings_of(hub)}
     [pick] = await chat.say("batalkan antrean saya")

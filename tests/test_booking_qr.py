@@ -191,7 +191,7 @@ async def test_web_chat_booking_and_moving_carry_the_qr_code(
     settings = make_settings(server={"public_url": PUBLIC_URL})
     client = await aiohttp_client(create_app(settings, clock=fixed_clock))
     chat = await ChatClient.connect(client)
-    await chat.say("antri ktp besok pagi")
+    await chat.say("antri ktp besok pagi atas nama Made Sudiarta NIK 5103011204850001")
     [confirm] = await chat.replies(1)
     assert confirm["attachments"] == [], "only the confirmation carries the image"
     await chat.say("ya")
@@ -250,7 +250,12 @@ async def test_telegram_confirmation_sends_the_qr_photo(
         },
     )
     client = await aiohttp_client(create_app(settings, clock=fixed_clock))
-    assert (await tg.post(client, telegram_update(1, "antri ktp besok pagi"))).status == 200
+    assert (
+        await tg.post(
+            client,
+            telegram_update(1, "antri ktp besok pagi atas nama Made Sudiarta NIK 5103011204850001"),
+        )
+    ).status == 200
     [confirm] = await telegram.wait_for("sendMessage", 1)
     assert confirm.params["chat_id"] == tg.CHAT
     assert telegram.calls("sendPhoto") == []
@@ -278,7 +283,9 @@ async def twilio_booking(
     client: TestClient[Any, Any], twilio: FakeTwilio, kind: str, answer: str
 ) -> list[Any]:
     """Book KTP for tomorrow morning by ``kind`` ("sms" or "whatsapp"); all sent messages."""
-    for number, text in enumerate(("antri ktp besok pagi", answer), start=1):
+    for number, text in enumerate(
+        ("antri ktp besok pagi atas nama Made Sudiarta NIK 5103011204850001", answer), start=1
+    ):
         sid = f"SM{number:032x}"
         response = await twilio_post(
             client, WEBHOOK, fixture(f"{kind}_text", MessageSid=sid, Body=text)
@@ -346,7 +353,12 @@ async def test_whatsapp_cloud_sends_an_image_message_by_link(
     )
     app = create_app(settings, clock=fixed_clock)
     client = await aiohttp_client(app)
-    assert (await wa.post(client, whatsapp_text(1, "antri ktp besok pagi"))).status == 200
+    assert (
+        await wa.post(
+            client,
+            whatsapp_text(1, "antri ktp besok pagi atas nama Made Sudiarta NIK 5103011204850001"),
+        )
+    ).status == 200
     [confirm] = await graph.wait_for_sent(1)
     assert confirm["type"] == "interactive"
     assert (await wa.post(client, whatsapp_text(2, "ya"))).status == 200
@@ -412,7 +424,7 @@ async def test_web_chat_page_draws_the_qr_and_keeps_it_after_reload(
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
     await page.goto(str(page_server.make_url("/chat")))
     await page.wait_for_selector('#status[data-state="open"]')
-    await _send(page, "antri ktp besok pagi")
+    await _send(page, "antri ktp besok pagi atas nama Made Sudiarta NIK 5103011204850001")
     await page.wait_for_selector('.choice[data-payload="/affirm"]')
     await _send(page, "ya")
     await page.wait_for_selector(".msg-bot img")

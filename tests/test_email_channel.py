@@ -423,7 +423,12 @@ async def test_the_listener_refuses_other_recipients(mailhub: MailHub) -> None:
 
 
 async def test_booking_by_mail_sends_the_qr_code_as_an_attachment(mailhub: MailHub) -> None:
-    await mailhub.deliver(citizen_mail("mau antri ktp besok pagi", subject="Antrian").as_bytes())
+    await mailhub.deliver(
+        citizen_mail(
+            "mau antri ktp besok pagi atas nama Made Sudiarta NIK 5103011204850001",
+            subject="Antrian",
+        ).as_bytes()
+    )
     [confirm] = await mailhub.answers(1)
     assert "1. Ya" in plain(confirm.mail), "no buttons in mail: a numbered menu"
     await mailhub.deliver(citizen_mail("1", answering=confirm.mail).as_bytes())

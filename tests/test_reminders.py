@@ -87,7 +87,7 @@ def clock() -> Clock:
 
 async def book_on_web_chat(client: TestClient[Any, Any]) -> tuple[ChatClient, Booking]:
     chat = await ChatClient.connect(client)
-    await chat.say("antri ktp besok pagi")
+    await chat.say("antri ktp besok pagi atas nama Made Sudiarta NIK 5103011204850001")
     [confirm] = await chat.replies(1)
     assert "Selasa, 1 Desember 2026" in confirm["text"], confirm["text"]
     await chat.say("ya")
@@ -243,7 +243,11 @@ async def test_english_citizen_is_reminded_in_english(
 ) -> None:
     client = await aiohttp_client(create_app(make_settings(), clock=clock))
     chat = await ChatClient.connect(client)
-    await chat.say("I want to book a queue for a passport tomorrow morning")
+    await chat.say(
+        "I want to book a queue for a passport tomorrow morning, my name is Made Sudiarta"
+    )
+    await chat.replies(1)
+    await chat.say("NIK 5103011204850001")
     [confirm] = await chat.replies(1)
     assert "Tuesday 1 December 2026" in confirm["text"], confirm["text"]
     await chat.say("yes")
@@ -279,7 +283,12 @@ async def test_whatsapp_reminder_outside_the_window_goes_as_the_template(
     settings = settings_for(make_settings, twilio, templates={"booking_reminder": CONTENT_SID})
     client = await aiohttp_client(create_app(settings, clock=clock))
     hub = client.app[HUB]
-    await say(client, "whatsapp_text", 1, "antri ktp besok pagi")
+    await say(
+        client,
+        "whatsapp_text",
+        1,
+        "antri ktp besok pagi atas nama Made Sudiarta NIK 5103011204850001",
+    )
     await twilio.wait_for_messages(1)
     await say(client, "whatsapp_text", 2, "ya")
     await twilio.wait_for_messages(2)
@@ -315,7 +324,12 @@ async def test_sms_reminder_is_one_short_message(
 
     client = await aiohttp_client(create_app(settings_for(make_settings, twilio), clock=clock))
     hub = client.app[HUB]
-    await say(client, "sms_text", 1, "antri paspor besok pagi")
+    await say(
+        client,
+        "sms_text",
+        1,
+        "antri paspor besok pagi atas nama Made Sudiarta NIK 5103011204850001",
+    )
     await twilio.wait_for_messages(1)
     await say(client, "sms_text", 2, "ya")
     await twilio.wait_for_messages(2)

@@ -703,6 +703,7 @@ def test_the_command_says_what_would_go_then_purges(
         "file bytes to free: 2500",
         "outbox payloads to empty: 2",
         "closed tickets to empty: 1",
+        "applicants to remove: 0",
         "dry run: nothing was changed",
     ]
     assert asyncio.run(read(seeded.old))["purged_at"] is None
@@ -718,6 +719,7 @@ def test_the_command_says_what_would_go_then_purges(
         "file bytes freed: 2500",
         "outbox payloads emptied: 2",
         "closed tickets emptied: 1",
+        "applicants removed: 0",
     ]
     assert asyncio.run(read(seeded.old))["texts"] == ["", ""]
     assert not any(p.exists() for p in seeded.old_files)

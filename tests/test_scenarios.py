@@ -119,7 +119,12 @@ async def _state(client: TestClient[Any, Any]) -> State:
         )
         booked = await rows(
             sa.select(
-                bookings.c.service_id, bookings.c.status, bookings.c.session, bookings.c.channel
+                bookings.c.service_id,
+                bookings.c.status,
+                bookings.c.session,
+                bookings.c.channel,
+                bookings.c.applicant_name,
+                bookings.c.applicant_nik.is_not(None).label("applicant_nik_set"),
             )
         )
         filed = await rows(

@@ -127,6 +127,9 @@ def _info_contexts() -> dict[str, list[dict[str, Any]]]:
 CONTEXTS.update(_info_contexts())
 
 
+MASKED = "5103••••••••0001"
+
+
 def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
     """Contexts like the booking flow's, with the longest names and lists in the catalogue."""
     catalogue = load_catalogue()
@@ -149,6 +152,7 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
             "status": "booked",
             "requirements": list(s.requirements),
             "requirements_brief": list(s.requirements),
+            "applicant": None,
         }
 
     examples = ["ktp", "kk", "akta lahir"]
@@ -156,6 +160,12 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
         {"slot": "service", "value": [longest.short_id, most.short_id]},
         {"slot": "date", "value": day},
         {"slot": "session", "value": session},
+    ]
+    applicants = [
+        {"name": "I Gusti Ngurah Made Sudiarta", "nik": MASKED, "saved": False}
+        | {"relation": "self", "offer_remember": True, "remember": False},
+        {"name": "Made S.", "nik": MASKED, "saved": True, "relation": "self"}
+        | {"offer_remember": False, "remember": False},
     ]
     about = [service(longest), service(most)]
     refusals = [
@@ -201,7 +211,9 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
             }
         ],
         "booking_confirm": [
-            {"mode": "book", "service": a, "date": day, "session": session} for a in about
+            {"mode": "book", "service": a, "date": day, "session": session, "applicant": who}
+            for a in about
+            for who in (None, *applicants)
         ]
         + [
             {
@@ -212,7 +224,28 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
                 "session": session,
                 "changed": changed,
                 "replaces": booking(most),
+                "applicant": applicants[0],
             }
+        ],
+        "booking_ask_applicant": [
+            {
+                "needs_nik": needs,
+                "relation": relation,
+                "name": name,
+                "has_nik": bool(nik),
+                "nik": nik,
+                "problem": problem,
+            }
+            for needs in (True, False)
+            for relation in ("self", "child", "other")
+            for name, nik in (("", ""), ("I Gusti Ngurah Made Sudiarta", ""), ("", MASKED))
+            for problem in (
+                None,
+                *(
+                    {"kind": kind, "count": 1}
+                    for kind in ("too_short", "too_long", "province", "birth_date", "serial")
+                ),
+            )
         ],
         "booking_time_outside": [
             {
@@ -241,6 +274,11 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
         "booking_done": [
             {"booking": booking(longest)},
             {"booking": booking(most), "replaced": {"code": "B-7Q4M2X", "service": "Paspor"}},
+            {"booking": {**booking(most), "applicant": applicants[0], "remembered": True}},
+            {
+                "booking": {**booking(most), "applicant": applicants[0], "remembered": True},
+                "replaced": {"code": "B-7Q4M2X", "service": "Paspor"},
+            },
         ],
         "booking_rescheduled": [{"booking": booking(most), "old": booking(most)}],
         "booking_refused": refusals,
@@ -251,7 +289,8 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
             {"bookings": [booking(longest), booking(most)], "more": 0, "again": True},
             {"bookings": [booking(longest)], "more": 0, "missing": ["Perpanjang SIM"]},
         ],
-        "booking_none": [{"code": ""}, {"code": "B-7Q4M2X"}],
+        "booking_applicant_forgotten": [{"forgotten": True}, {"forgotten": False}],
+        "booking_none": [{"code": ""}, {"code": "B-7Q4M2X"}, {"code": "", "nik": MASKED}],
         "booking_pick": [{"mode": "cancel"}, {"mode": "reschedule", "missing": ["SKCK"]}],
         "booking_cancel_confirm": [{"booking": booking(longest)}],
         "booking_cancelled": [{"booking": booking(longest)}],

@@ -71,6 +71,16 @@ def _nullable(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
     return nullable
 
 
+def _with_applicant(booking: dict[str, Any]) -> dict[str, Any]:
+    """The booking schema with ``applicant``: present only for ``bookings:applicant``."""
+    booking["properties"]["applicant"] = {
+        "anyOf": [_ref("BookingApplicant"), {"type": "null"}],
+        "description": "Who comes to the counter; only for a token with bookings:applicant "
+        "(absent otherwise), null for a booking that names none.",
+    }
+    return booking
+
+
 def _ticket_schemas() -> dict[str, Any]:
     """CARE tickets as ``hub.api.tickets`` writes them."""
     summary = _obj(
@@ -382,39 +392,69 @@ def _schemas() -> dict[str, Any]:
             service=_TEXT,
             date=_DAY,
         ),
-        "Booking": _obj(
+        "Booking": _with_applicant(
+            _obj(
+                {
+                    "code": {
+                        "type": "string",
+                        "pattern": "^B-[A-Z2-9]{6}$",
+                        "examples": ["B-7Q4M2X"],
+                    },
+                    "service": {**_TEXT, "description": "The catalogue id of the service."},
+                    "service_name": {
+                        "type": ["string", "null"],
+                        "description": "Its Indonesian name; null if it left the catalogue.",
+                    },
+                    "date": _DAY,
+                    "session": _TEXT,
+                    "session_start": {**_HHMM, "type": ["string", "null"]},
+                    "session_end": {**_HHMM, "type": ["string", "null"]},
+                    "queue_number": {"type": "integer", "minimum": 1},
+                    "queue_label": {**_TEXT, "examples": ["A-012"]},
+                    "counter": _STRING,
+                    "status": {"type": "string", "enum": [s.value for s in BookingStatus]},
+                    "channel": {
+                        **_TEXT,
+                        "description": "Where it was made: whatsapp, telegram, sms, webchat, ...",
+                    },
+                    "created_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "ISO 8601, UTC.",
+                    },
+                },
+                "A queue booking. Who made it (phone, name, address) is never shown.",
+            )
+        ),
+        "BookingApplicant": _obj(
             {
-                "code": {
-                    "type": "string",
-                    "pattern": "^B-[A-Z2-9]{6}$",
-                    "examples": ["B-7Q4M2X"],
-                },
-                "service": {**_TEXT, "description": "The catalogue id of the service."},
-                "service_name": {
+                "name": {**_TEXT, "description": "As the citizen gave it for the booking."},
+                "nik": {
                     "type": ["string", "null"],
-                    "description": "Its Indonesian name; null if it left the catalogue.",
-                },
-                "date": _DAY,
-                "session": _TEXT,
-                "session_start": {**_HHMM, "type": ["string", "null"]},
-                "session_end": {**_HHMM, "type": ["string", "null"]},
-                "queue_number": {"type": "integer", "minimum": 1},
-                "queue_label": {**_TEXT, "examples": ["A-012"]},
-                "counter": _STRING,
-                "status": {"type": "string", "enum": [s.value for s in BookingStatus]},
-                "channel": {
-                    **_TEXT,
-                    "description": "Where it was made: whatsapp, telegram, sms, webchat, ...",
-                },
-                "created_at": {
-                    "type": "string",
-                    "format": "date-time",
-                    "description": "ISO 8601, UTC.",
+                    "pattern": "^[0-9]{4}•{8}[0-9]{4}$|^•{16}$",
+                    "examples": ["5103••••••••0001"],
+                    "description": "The NIK masked: first and last four digits; null when "
+                    "the service asked for no NIK; all bullets when no configured key opens it.",
                 },
             },
-            "A queue booking. Who made it (phone, name, address) is never shown.",
+            "Who comes to the counter: the citizen or someone they booked for.",
         ),
         "BookingList": _list_of("Booking", "Bookings in queue order, per service."),
+        "BookingLookup": _list_of(
+            "Booking", "Today's bookings of the applicant with that NIK.", date=_DAY
+        ),
+        "NikLookup": _obj(
+            {
+                "nik": {
+                    "type": "string",
+                    "pattern": r"^[ .\-]*(?:[0-9][ .\-]*){16}$",
+                    "examples": ["5103011204850001", "5103 0112 0485 0001"],
+                    "description": "The NIK on the KTP: 16 digits, spaces, dots or dashes "
+                    "between groups allowed. Never echoed back, not even in an error.",
+                }
+            },
+            "The NIK to look for, in the body so that it stays out of access logs.",
+        ),
         **_ticket_schemas(),
     }
 
@@ -517,6 +557,18 @@ def _operation(
     }
     if parameters:
         operation["parameters"] = parameters
+    return operation
+
+
+def _lookup_operation() -> dict[str, Any]:
+    operation = _operation(
+        ("POST", "/api/v1/bookings/lookup"),
+        "lookupBookingsByNik",
+        "Check-in by KTP: today's (WITA) bookings whose applicant has this NIK.",
+        _ok("Today's bookings of that applicant (none is an empty list).", "BookingLookup"),
+        ("400",),
+    )
+    operation["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref("NikLookup")}}}
     return operation
 
 
@@ -726,6 +778,9 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
                     ("404", "409"),
                     [code],
                 )
+            },
+            "/api/v1/bookings/lookup": {
+                "post": _lookup_operation(),
             },
             "/api/v1/bookings/{code}/cancel": {
                 "post": _operation(

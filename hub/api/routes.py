@@ -3,23 +3,28 @@
 CARE tickets have their own module, ``hub.api.tickets``; ``routes()`` lists both.
 
 Dates are WITA calendar days (``YYYY-MM-DD``), timestamps ISO 8601 in UTC. A booking
-never shows who made it: no phone number, name or address leaves through the API.
+never shows who made it: no phone number, name or address leaves through the API. Who
+comes to the counter, its applicant (name and masked NIK), reaches only a token with
+``bookings:applicant``, which may also find today's bookings by the NIK on a KTP
+(``POST /api/v1/bookings/lookup``: in a body, so the NIK stays out of access logs).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from aiohttp import web
 
-from hub.api.auth import OPENAPI_PATH
+from hub.api.auth import API_SCOPES, OPENAPI_PATH
 from hub.api.context import API
 from hub.api.errors import ApiError, bad_request, not_found
 from hub.api.openapi import document
+from hub.api.scopes import Scope
 from hub.api.tickets import ticket_routes
-from hub.booking import Booking, Reason, Refusal, SlotInfo
+from hub.booking import Applicants, Booking, Reason, Refusal, SlotInfo
 from hub.catalogue import Catalogue, Service
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -89,6 +94,22 @@ def booking_json(booking: Booking, catalogue: Catalogue) -> dict[str, Any]:
         "channel": booking.channel,
         "created_at": _utc(booking.created_at),
     }
+
+
+def applicant_json(booking: Booking, applicants: Applicants) -> dict[str, Any] | None:
+    """Who comes to the counter: the name and the masked NIK; None when not recorded."""
+    if not booking.applicant_name:
+        return None
+    return {"name": booking.applicant_name, "nik": applicants.masked(booking.applicant_nik)}
+
+
+def _booking(request: web.Request, booking: Booking) -> dict[str, Any]:
+    """A booking as this token may see it: with its applicant for ``bookings:applicant``."""
+    bookings = request.app[API].bookings
+    answer = booking_json(booking, bookings.catalogue)
+    if Scope.BOOKINGS_APPLICANT in request[API_SCOPES]:
+        answer["applicant"] = applicant_json(booking, bookings.applicants)
+    return answer
 
 
 # --- parameters --------------------------------------------------------------------------------
@@ -179,7 +200,7 @@ async def list_bookings(request: web.Request) -> web.Response:
     service_id = _query_service(request, catalogue, required=False)
     day = _query_date(request)
     found = await bookings.list(day, service_id)
-    return web.json_response({"items": [booking_json(b, catalogue) for b in found]})
+    return web.json_response({"items": [_booking(request, b) for b in found]})
 
 
 async def get_booking(request: web.Request) -> web.Response:
@@ -188,7 +209,7 @@ async def get_booking(request: web.Request) -> web.Response:
     booking = await bookings.get(code)
     if booking is None:
         raise not_found(f"no booking with code {code!r}")
-    return web.json_response(booking_json(booking, bookings.catalogue))
+    return web.json_response(_booking(request, booking))
 
 
 async def check_in(request: web.Request) -> web.Response:
@@ -197,7 +218,7 @@ async def check_in(request: web.Request) -> web.Response:
     result = await bookings.check_in(code)
     if isinstance(result, Refusal):
         raise _refused(result, code, "checked in")
-    return web.json_response(booking_json(result, bookings.catalogue))
+    return web.json_response(_booking(request, result))
 
 
 async def cancel(request: web.Request) -> web.Response:
@@ -206,7 +227,33 @@ async def cancel(request: web.Request) -> web.Response:
     result = await bookings.cancel(code)
     if isinstance(result, Refusal):
         raise _refused(result, code, "cancelled")
-    return web.json_response(booking_json(result, bookings.catalogue))
+    return web.json_response(_booking(request, result))
+
+
+async def _nik_in_body(request: web.Request) -> str:
+    """The NIK of ``{"nik": "..."}`` as 16 digits; never repeated in an error."""
+    usage = '{"nik": "<the 16 digits of the KTP>"} (spaces, dots or dashes allowed)'
+    try:
+        body = json.loads(await request.text())
+    except ValueError:
+        raise bad_request(f"the body must be JSON: {usage}") from None
+    if not isinstance(body, dict) or set(body) != {"nik"} or not isinstance(body["nik"], str):
+        raise bad_request(f"the body must be exactly {usage}")
+    digits = re.sub(r"[ .\-]", "", body["nik"])
+    if not re.fullmatch(r"[0-9]{16}", digits):
+        raise bad_request(f"'nik' is not a NIK: {usage}")
+    return digits
+
+
+async def lookup_bookings(request: web.Request) -> web.Response:
+    """Today's bookings (WITA) whose applicant has the NIK of the KTP in hand."""
+    bookings = request.app[API].bookings
+    nik = await _nik_in_body(request)
+    today = bookings.calendar.today(bookings.clock())
+    found = await bookings.for_applicant(nik, today)
+    return web.json_response(
+        {"date": today.isoformat(), "items": [_booking(request, b) for b in found]}
+    )
 
 
 def routes() -> list[web.RouteDef]:
@@ -220,5 +267,6 @@ def routes() -> list[web.RouteDef]:
         web.get("/api/v1/bookings/{code}", get_booking),
         web.post("/api/v1/bookings/{code}/check-in", check_in),
         web.post("/api/v1/bookings/{code}/cancel", cancel),
+        web.post("/api/v1/bookings/lookup", lookup_bookings),
         *ticket_routes(),
     ]

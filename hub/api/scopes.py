@@ -17,6 +17,7 @@ class Scope(StrEnum):
     SERVICES_READ = "services:read"
     BOOKINGS_READ = "bookings:read"
     BOOKINGS_WRITE = "bookings:write"
+    BOOKINGS_APPLICANT = "bookings:applicant"
     TICKETS_READ = "tickets:read"
     TICKETS_WRITE = "tickets:write"
     TICKETS_READ_CONFIDENTIAL = "tickets:read-confidential"
@@ -26,6 +27,8 @@ DESCRIPTIONS: Mapping[Scope, str] = {
     Scope.SERVICES_READ: "the service catalogue and the sessions of a day with their free places",
     Scope.BOOKINGS_READ: "the day's bookings and one booking by its code (never who booked)",
     Scope.BOOKINGS_WRITE: "check a booking in, cancel it",
+    Scope.BOOKINGS_APPLICANT: "adds, to every booking answered, its applicant's name and "
+    "masked NIK, and finds today's bookings by the NIK on a KTP (check-in at the counter)",
     Scope.TICKETS_READ: "CARE tickets (complaints, appreciations): list and read; a "
     "confidential ticket's text and reporter are withheld",
     Scope.TICKETS_WRITE: "move a CARE ticket through the procedure (the answer is the moved "
@@ -54,6 +57,7 @@ ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
     ("GET", "/api/v1/bookings/{code}"): Scope.BOOKINGS_READ,
     ("POST", "/api/v1/bookings/{code}/check-in"): Scope.BOOKINGS_WRITE,
     ("POST", "/api/v1/bookings/{code}/cancel"): Scope.BOOKINGS_WRITE,
+    ("POST", "/api/v1/bookings/lookup"): Scope.BOOKINGS_APPLICANT,
     ("GET", "/api/v1/tickets"): Scope.TICKETS_READ,
     ("GET", "/api/v1/tickets/{id}"): Scope.TICKETS_READ,
     ("POST", "/api/v1/tickets/{id}/status"): Scope.TICKETS_WRITE,

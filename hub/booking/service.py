@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.booking.applicant import Applicant, Applicants
 from hub.booking.calendar import BookingCalendar, Reason, Refusal, Session
 from hub.booking.codes import new_code, normalise_code, queue_label
 from hub.booking.reminders import DueReminder, ReminderRule, due_reminders
@@ -29,6 +30,7 @@ from hub.store import bookings as store
 from hub.store import reminders as reminder_store
 from hub.store.bookings import ACTIVE, BookingRecord, BookingStatus
 from hub.store.database import Database
+from hub.vault import NikVault
 
 _INSERT_ATTEMPTS = 5
 """Tries for a booking insert: a fresh code after the (one in a billion) code collision."""
@@ -54,6 +56,11 @@ class Booking:
     session_start: time | None = None
     session_end: time | None = None
     conversation_id: int | None = None
+    applicant_name: str | None = None
+    """Who comes to the counter; None for a booking made before applicants were asked."""
+    applicant_nik: str | None = None
+    """The applicant's NIK as ciphertext (hub.vault): show it through
+    :meth:`hub.booking.applicant.Applicants.masked`, never as it is."""
 
     @property
     def active(self) -> bool:
@@ -95,12 +102,15 @@ class BookingService:
         calendar: BookingCalendar,
         config: BookingConfig,
         clock: Callable[[], datetime] = utcnow,
+        vault: NikVault | None = None,
     ) -> None:
+        """Without ``vault`` (unit tests) no applicant's NIK can be kept or matched."""
         self.db = db
         self.catalogue = catalogue
         self.calendar = calendar
         self.config = config
         self.clock = clock
+        self.applicants = Applicants(db, vault, clock)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -158,6 +168,11 @@ class BookingService:
             records = await store.on_day(conn, day, service_id)
         return [self._booking(r) for r in records]
 
+    async def for_applicant(self, nik: str, day: date) -> builtins.list[Booking]:
+        """The bookings of ``day`` whose applicant has this NIK (in clear): the counter's
+        check-in by the KTP in hand."""
+        return self.applicants.matching(await self.list(day), nik)
+
     # --- booking ----------------------------------------------------------------------------
 
     async def book(
@@ -168,8 +183,11 @@ class BookingService:
         session: str,
         channel: str,
         conversation_id: int | None = None,
+        applicant: Applicant | None = None,
     ) -> Booking | Refusal:
-        """Take a place in ``session`` of ``day``, or say why not and what else is free."""
+        """Take a place in ``session`` of ``day``, or say why not and what else is free.
+
+        ``applicant`` is who comes to the counter, their NIK already sealed."""
         service = self.catalogue.get(service_id)
         if service is None:
             return Refusal(Reason.UNKNOWN_SERVICE, service_id)
@@ -204,6 +222,8 @@ class BookingService:
                         counter=service.counter,
                         channel=channel,
                         at=now,
+                        applicant_name=applicant.name if applicant else None,
+                        applicant_nik=applicant.nik if applicant else None,
                     )
                 return self._booking(record)
             except _Abort:
@@ -522,4 +542,6 @@ class BookingService:
             session_start=session.start if session else None,
             session_end=session.end if session else None,
             conversation_id=record.conversation_id,
+            applicant_name=record.applicant_name,
+            applicant_nik=record.applicant_nik,
         )

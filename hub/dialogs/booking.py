@@ -38,10 +38,11 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from hub.booking import Booking, BookingService, Reason, Refusal, SlotInfo
+from hub.booking import Booking, BookingService, Reason, Refusal, SlotInfo, needs_nik
 from hub.booking.codes import qr_path
 from hub.catalogue import Catalogue, Service
 from hub.dialogs import booking_slots
+from hub.dialogs.applicant import ApplicantStep, asks_to_forget
 from hub.dialogs.booking_choices import date_choice as _date_choice
 from hub.dialogs.booking_choices import payload as _payload
 from hub.dialogs.booking_choices import session_choice as _session_choice
@@ -103,6 +104,7 @@ class BookingFlow:
         """``menu`` is the engine's main menu, shown when the citizen leaves the flow."""
         self.bookings = bookings
         self.menu = menu
+        self.applicant = ApplicantStep(bookings.applicants)
 
     @property
     def catalogue(self) -> Catalogue:
@@ -113,6 +115,29 @@ class BookingFlow:
     def active(state: dict[str, Any]) -> bool:
         """True while a booking flow waits for the citizen's next answer."""
         return isinstance(state.get(STATE), dict)
+
+    def holds(self, understanding: Parse, state: dict[str, Any], context: DialogContext) -> bool:
+        """A booking under way that this message names the applicant of ("orang lain",
+        "nama saya …"): the flow answers it before anything else may claim the words."""
+        flow = state.get(STATE) if self.active(state) else None
+        if flow is None or self._another_request(understanding):
+            return False
+        return self.applicant.read(understanding, flow, context).details
+
+    @staticmethod
+    def forget_asked(understanding: Parse) -> bool:
+        """ "hapus NIK saya": the citizen takes back the applicant they let us remember."""
+        return asks_to_forget(understanding.text or "")
+
+    @staticmethod
+    def _another_request(understanding: Parse) -> bool:
+        """Checking, moving or cancelling, surely ("batalkan antrean NIK …"): not an answer."""
+        intent = understanding.intent
+        return (
+            intent.name in BOOKING_INTENTS
+            and intent.name != "book_queue"
+            and intent.confidence >= SWITCH_CONFIDENCE
+        )
 
     @staticmethod
     def code_alone(understanding: Parse) -> bool:
@@ -142,12 +167,24 @@ class BookingFlow:
         intent = understanding.intent.name
         flow = state.get(STATE) if self.active(state) else None
         said = self._read(understanding, flow, state, context)
+        if flow is None and self.forget_asked(understanding):
+            return [await self.applicant.forget(context)]
         if flow is not None:
             mode = str(flow.get("mode"))
             same = intent == MODE_INTENT.get(mode) and "booking_code" not in found
             if flow.get("stage") == "pick" and self._names_one(intent, mode, said, understanding):
                 # "Which one?" answered by a code, a service, a date or a queue number.
                 return await self._pick(flow, said, understanding.text, state, locale, context)
+            applicant = self.applicant.read(understanding, flow, context)
+            if applicant.details and not self._another_request(understanding):
+                # "atas nama Made Sudiarta, NIK …" at any step, with other slots or not.
+                self.applicant.apply(flow, applicant)
+                return await self._update(flow, said, state, locale, context)
+            if applicant.remember is not None and flow.get("stage") == "confirm":
+                self.applicant.apply(flow, applicant)  # "ya, simpan" / "jangan disimpan"
+                if applicant.remember or intent == "affirm":
+                    return await self._commit(flow, state, locale, context)
+                return await self._next(flow, state, locale, context)
             if self._corrects(intent, mode, flow, said):
                 # "bukan paspor, SKCK", "eh ganti jadi kamis", "iya tapi jam 10 aja".
                 return await self._update(flow, said, state, locale, context)
@@ -186,6 +223,7 @@ class BookingFlow:
             return await self._check(said.code, mention, locale, context)
         if intent == "book_queue":
             flow = {"mode": "book", "stage": ""}
+            self.applicant.apply(flow, self.applicant.read(understanding, flow, context))
             booking_slots.fill(flow, said, self.bookings.config.sessions)
             state[STATE] = flow
             return await self._next(flow, state, locale, context)
@@ -390,6 +428,12 @@ class BookingFlow:
                     choices=tuple(_session_choice(s) for s in free),
                 )
             ]
+        if flow["mode"] == "book":
+            # One applicant for every service booked together; a NIK if any asks for one.
+            identity = next((s for s in services if needs_nik(s)), service)
+            question = await self.applicant.ask(flow, identity, context)
+            if question is not None:
+                return [question]
         flow["stage"] = "confirm"
         chosen = next(s for s in free if s.session == session)
         summary: dict[str, Any] = {
@@ -411,7 +455,9 @@ class BookingFlow:
         if flow.get("replaces"):
             replaced = await self.bookings.get(str(flow["replaces"]))
             summary["replaces"] = self._view(replaced, locale) if replaced else None
-        return [Reply("booking_confirm", summary, choices=(YES, NO))]
+        summary["applicant"] = self.applicant.view(flow)
+        choices = self.applicant.confirm_choices(flow, YES, NO)
+        return [Reply("booking_confirm", summary, choices=choices)]
 
     def _time_said(self, flow: dict[str, Any]) -> dict[str, str] | None:
         """The time already given, said back while asking for the rest."""
@@ -480,14 +526,18 @@ class BookingFlow:
                 session,
                 context.channel,
                 context.conversation_id,
+                applicant=self.applicant.for_booking(flow),
             )
             if isinstance(outcome, Booking):
                 booked.append(outcome)
             else:
                 refused.append((service, outcome))
         replaced = await self._replace(flow, booked, locale, context)
+        remembered = bool(booked) and await self.applicant.after_booking(flow, context.contact_id)
         for booking in booked:
             view = self._view(booking, locale)
+            # Said once, under the last booking made.
+            view["remembered"] = remembered and booking is booked[-1]
             replies.append(
                 Reply(
                     "booking_done",
@@ -724,6 +774,14 @@ class BookingFlow:
                 "about": old.day.isoformat(),
                 "replaces": old.code,
             }
+            if old.applicant_name:  # the same person comes, for the right service
+                flow["applicant"] = {
+                    "name": old.applicant_name,
+                    "nik": old.applicant_nik,
+                    "nik_for": old.applicant_name,
+                    "who": "other",  # not offered to remember again
+                    "declined_saved": True,
+                }
             state[STATE] = flow
             return await self._update(flow, said, state, locale, context)
         if len(mine) > 1:
@@ -757,23 +815,27 @@ class BookingFlow:
     # --- checking, and finding the booking to change ---------------------------------------
 
     async def _mine(self, code: str | None, context: DialogContext) -> list[Booking]:
-        """The contact's active bookings, or the one named by ``code`` if it is theirs.
+        """The contact's active bookings, or the one named by ``code`` if it is theirs,
+        or those of the applicant whose NIK the message names ("cek antrean NIK …").
 
-        Someone else's code finds nothing: a guessed code reveals no booking.
+        Someone else's code or NIK finds nothing: a guessed code, or a NIK (which is
+        no secret), reveals no booking made from another number or account.
         """
         if code:
             booking = await self.bookings.get(code)
             if booking is None or booking.contact_id != context.contact_id:
                 return []
             return [booking]
-        return await self.bookings.for_contact(context.contact_id)
+        mine = await self.bookings.for_contact(context.contact_id)
+        nik = self.applicant.niks_of(context)
+        return mine if nik is None else self.bookings.applicants.matching(mine, nik)
 
     async def _check(
         self, code: str | None, mention: Mention, locale: str, context: DialogContext
     ) -> list[Reply]:
         found = await self._mine(code, context)
         if not found:
-            return [self._none(code)]
+            return [self._none(code, context)]
         missing: list[str] = []
         if not code and mention:
             chosen, unmatched = select(found, mention)
@@ -799,10 +861,11 @@ class BookingFlow:
             )
         ]
 
-    def _none(self, code: str | None) -> Reply:
+    def _none(self, code: str | None, context: DialogContext | None = None) -> Reply:
+        nik = self.applicant.masked_of(context) if context is not None and not code else ""
         return Reply(
             "booking_none",
-            {"code": code or ""},
+            {"code": code or "", "nik": nik},
             choices=(Choice("@intent.book_queue", "/book_queue"),),
         )
 
@@ -858,7 +921,7 @@ class BookingFlow:
         if only:
             mine = [b for b in mine if b.code in only] or mine
         if not mine:
-            return [self._none(code)]
+            return [self._none(code, context)]
         missing: list[str] = []
         if len(mine) > 1 and mention:
             chosen, unmatched = select(mine, mention)
@@ -921,7 +984,9 @@ class BookingFlow:
         return short_name(service, locale) if service is not None else service_id
 
     def _view(self, booking: Booking, locale: str) -> dict[str, Any]:
-        return booking_view(booking, self.catalogue, locale)
+        view = booking_view(booking, self.catalogue, locale)
+        view["applicant"] = self.applicant.booking_view(booking)
+        return view
 
     # --- the engine's frame protocol (hub.dialogs.frames.Flow) -----------------------------
 

@@ -213,7 +213,9 @@ class DialogEngine:
         in_flow = self._current(new_state) is not None or frames.SWITCH in new_state
         replies: list[Reply] | None = None
         unclear = False
-        person = self._person_wanted(turn, understanding, new_state)
+        # A booking's applicant ("orang lain", "nama saya …") is the booking's, not a request.
+        held = booking is not None and booking.holds(understanding, new_state, context)
+        person = None if held else self._person_wanted(turn, understanding, new_state)
         if care is not None and person is not None:
             replies = [care.handoff(person, context)]
         if replies is None and frames.SWITCH in new_state:
@@ -293,7 +295,8 @@ class DialogEngine:
         if replies is None and booking is not None:
             intent = understanding.intent
             wanted = intent.name in BOOKING_INTENTS and intent.confidence >= self.threshold
-            if wanted or booking.takes(understanding, state):
+            forget = booking.forget_asked(understanding)  # "hapus NIK saya"
+            if wanted or forget or booking.takes(understanding, state):
                 state.pop(AWAITING, None)
                 replies = await booking.respond(understanding, state, locale, context)
         if replies is None:
@@ -320,6 +323,17 @@ class DialogEngine:
         about = current.describe(state, locale)
         if typed and cancel_words.cancels(typed) and not current.cancel_is_answer(state, typed):
             return current.cancel(state), False
+        booking = self.booking
+        if (
+            current is booking
+            and booking is not None
+            and booking.holds(understanding, state, context)
+        ):
+            # "atas nama Made Sudiarta", "buat orang lain": the applicant, before any other
+            # reading ("orang lain" sounds like asking for a person).
+            held = await booking.respond(understanding, state, locale, context)
+            if held is not None:
+                return held, False
         talk = cancel_words.small_talk(typed) if typed else None
         if talk in ("thanks", "emoji", "laugh"):
             again = await current.reask(state, locale, context)

@@ -7,7 +7,7 @@ A scenario file is YAML holding a list of scenarios::
       locale: id                     # optional: the language the citizen writes (id, en)
       clock: 2026-11-30T08:00        # optional: the hub's "now", a WITA (UTC+8) date-time
       turns:
-        - say: antri ktp besok pagi
+        - say: antri ktp besok pagi atas nama Made Sudiarta NIK 5103011204850001
           expect: ['Selasa, 1 Desember 2026', 'sesi pagi']
           not_expect: ['belum memahami']
         - say: ya
@@ -17,7 +17,7 @@ A scenario file is YAML holding a list of scenarios::
           expect: ['Halo']
       end_state:                     # optional: checked in the database afterwards
         conversation: {status: bot}
-        bookings: [{service_id: ktp_el_baru, status: booked}]
+        bookings: [{service_id: ktp_el_baru, status: booked, applicant_nik_set: true}]
         tickets: []                  # or [{kind: complaint, priority: high, object: officer}]
 
 Matching rule (one, for every turn): the bot's replies to a turn are joined into one
@@ -138,6 +138,10 @@ class BookingExpect(_Strict):
     status: str | None = None
     session: str | None = None
     channel: str | None = None
+    applicant_name: str | None = None
+    """Who comes to the counter, as the booking stores the name."""
+    applicant_nik_set: bool | None = None
+    """Whether the booking holds the applicant's NIK (encrypted; never compared in clear)."""
 
 
 class TicketExpect(_Strict):

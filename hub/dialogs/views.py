@@ -61,6 +61,8 @@ def booking_view(booking: Booking, catalogue: Catalogue, locale: str) -> dict[st
         "status": booking.status.value,
         "requirements": requirements,
         "requirements_brief": [brief_requirement(r) for r in requirements],
+        # Who comes (name, masked NIK): the booking flow fills it in, as it holds the vault.
+        "applicant": None,
     }
 
 

@@ -62,6 +62,9 @@ class BookingRecord:
     updated_at: datetime
     checked_in_at: datetime | None
     cancelled_at: datetime | None
+    applicant_name: str | None = None
+    applicant_nik: str | None = None
+    """The applicant's NIK as ciphertext (hub.vault), never in clear; None when not given."""
 
 
 def _record(row: Any) -> BookingRecord:
@@ -82,6 +85,8 @@ def _record(row: Any) -> BookingRecord:
         updated_at=row.updated_at,
         checked_in_at=row.checked_in_at,
         cancelled_at=row.cancelled_at,
+        applicant_name=row.applicant_name,
+        applicant_nik=row.applicant_nik,
     )
 
 
@@ -179,8 +184,12 @@ async def insert_booking(
     counter: str,
     channel: str,
     at: datetime,
+    applicant_name: str | None = None,
+    applicant_nik: str | None = None,
 ) -> BookingRecord:
-    """Insert a ``booked`` row; IntegrityError when the contact already holds that day."""
+    """Insert a ``booked`` row; IntegrityError when the contact already holds that day.
+
+    ``applicant_nik`` is ciphertext made by the caller (hub.vault)."""
     row = (
         await conn.execute(
             sa.insert(bookings)
@@ -198,6 +207,8 @@ async def insert_booking(
                 channel=channel,
                 created_at=at,
                 updated_at=at,
+                applicant_name=applicant_name,
+                applicant_nik=applicant_nik,
             )
             .returning(*bookings.c)
         )

@@ -6,6 +6,7 @@ contact. Callers hold the coordination lock for the address while resolving.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -122,3 +123,51 @@ async def address_on(conn: AsyncConnection, contact_id: int, channel: str) -> st
         .limit(1)
     )
     return str(address or "")
+
+
+@dataclass(frozen=True, slots=True)
+class SavedApplicant:
+    """The citizen's own applicant, kept with their consent; the NIK as ciphertext."""
+
+    name: str
+    nik: str
+    saved_at: datetime
+
+
+async def saved_applicant(conn: AsyncConnection, contact_id: int) -> SavedApplicant | None:
+    row = (
+        await conn.execute(
+            sa.select(
+                contacts.c.applicant_name, contacts.c.applicant_nik, contacts.c.applicant_saved_at
+            ).where(contacts.c.id == contact_id)
+        )
+    ).one_or_none()
+    if row is None or not row.applicant_name or not row.applicant_nik:
+        return None
+    return SavedApplicant(str(row.applicant_name), str(row.applicant_nik), row.applicant_saved_at)
+
+
+async def save_applicant(
+    conn: AsyncConnection, contact_id: int, name: str, sealed_nik: str, at: datetime
+) -> None:
+    """Remember the citizen's own applicant (``sealed_nik``: ciphertext from hub.vault)."""
+    await conn.execute(
+        sa.update(contacts)
+        .where(contacts.c.id == contact_id)
+        .values(
+            applicant_name=name[:200],
+            applicant_nik=sealed_nik,
+            applicant_saved_at=at,
+            updated_at=at,
+        )
+    )
+
+
+async def forget_applicant(conn: AsyncConnection, contact_id: int, at: datetime) -> bool:
+    """Drop the remembered applicant (consent withdrawn); True when there was one."""
+    result = await conn.execute(
+        sa.update(contacts)
+        .where(contacts.c.id == contact_id, contacts.c.applicant_nik.is_not(None))
+        .values(applicant_name=None, applicant_nik=None, applicant_saved_at=None, updated_at=at)
+    )
+    return bool(result.rowcount == 1)

@@ -15,7 +15,10 @@ alone, whatever its age, while one of its tickets is not closed or rejected, or
 was closed more recently than the retention period (the citizen may still dispute
 the closure). A closed ticket's own description, reporter NIK and attachments go
 with its conversation: its status history and figures remain the administrative
-record, and keeping the text would keep exactly what the law asks to let go.
+record, and keeping the text would keep exactly what the law asks to let go. So do
+the applicants (name and NIK) of the conversation's bookings, which are all behind
+the citizen by then, and the applicant a contact let us remember once none of their
+conversations is left unpurged (they have been silent for the whole period).
 
 The purge claims conversations in batches, each in its own transaction, by setting
 ``purged_at`` with a conditional UPDATE (and ``FOR UPDATE SKIP LOCKED`` on
@@ -44,6 +47,7 @@ from hub.store.database import Database
 from hub.store.outbox import UNSENT
 from hub.store.tables import (
     bookings,
+    contacts,
     conversations,
     messages,
     outbox,
@@ -82,6 +86,8 @@ class PurgeReport:
     """Outbox rows of finished sends whose payload was emptied."""
     tickets: int = 0
     """Closed tickets whose description, NIK and attachments were removed."""
+    applicants: int = 0
+    """Applicants (name and NIK) removed: of bookings, and remembered by a contact."""
 
     def add(self, other: PurgeReport) -> None:
         for field in fields(self):
@@ -263,6 +269,16 @@ class Retention:
                 reporter_nik=None,
             )
         )
+        await conn.execute(
+            sa.update(bookings)
+            .where(bookings.c.conversation_id.in_(ids), _has_applicant(bookings))
+            .values(applicant_name=None, applicant_nik=None)
+        )
+        await conn.execute(
+            sa.update(contacts)
+            .where(_remembered_and_silent(ids))
+            .values(applicant_name=None, applicant_nik=None, applicant_saved_at=None)
+        )
         report.files, report.file_bytes = await asyncio.to_thread(_delete, paths)
         return report
 
@@ -293,6 +309,16 @@ class Retention:
                 outbox.c.conversation_id.in_(ids), outbox.c.status.not_in(UNSENT)
             )
         )
+        applicants = int(
+            await conn.scalar(
+                sa.select(sa.func.count()).where(
+                    bookings.c.conversation_id.in_(ids), _has_applicant(bookings)
+                )
+            )
+            or 0
+        ) + int(
+            await conn.scalar(sa.select(sa.func.count()).where(_remembered_and_silent(ids))) or 0
+        )
         paths = await self._paths(conn, ids)
         sizes = await asyncio.to_thread(lambda: [_size(p) for p in paths])
         present = [s for s in sizes if s is not None]
@@ -304,6 +330,7 @@ class Retention:
             file_bytes=sum(present),
             outbox=int(sends or 0),
             tickets=ticket_count,
+            applicants=applicants,
         )
 
     async def _paths(self, conn: AsyncConnection, ids: Sequence[int]) -> list[Path]:
@@ -353,6 +380,24 @@ def _delete(paths: Iterable[Path]) -> tuple[int, int]:
         with contextlib.suppress(OSError):  # other files still in it
             path.parent.rmdir()
     return count, size
+
+
+def _has_applicant(table: sa.Table) -> sa.ColumnElement[bool]:
+    return sa.or_(table.c.applicant_name.is_not(None), table.c.applicant_nik.is_not(None))
+
+
+def _remembered_and_silent(ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """Contacts of the conversations ``ids`` that keep an applicant and have no other
+    conversation left unpurged (the ones in ``ids`` count as purged, even in a dry run)."""
+    return sa.and_(
+        _has_applicant(contacts),
+        contacts.c.id.in_(sa.select(conversations.c.contact_id).where(conversations.c.id.in_(ids))),
+        ~sa.exists().where(
+            conversations.c.contact_id == contacts.c.id,
+            conversations.c.purged_at.is_(None),
+            conversations.c.id.not_in(ids),
+        ),
+    )
 
 
 def _as_dict(report: PurgeReport) -> dict[str, int]:

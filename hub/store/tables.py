@@ -65,6 +65,11 @@ contacts = sa.Table(
     sa.Column("locale", sa.String(8), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # The citizen's own applicant for bookings (migration 0009), kept only with their
+    # consent: the name, and the NIK as Fernet ciphertext, never in clear.
+    sa.Column("applicant_name", sa.String(200), nullable=True),
+    sa.Column("applicant_nik", sa.Text, nullable=True),
+    sa.Column("applicant_saved_at", UTCDateTime(), nullable=True),
 )
 
 identities = sa.Table(
@@ -197,6 +202,10 @@ bookings = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("checked_in_at", UTCDateTime(), nullable=True),
     sa.Column("cancelled_at", UTCDateTime(), nullable=True),
+    # Who comes to the counter (migration 0009): the name, and the NIK as Fernet
+    # ciphertext (hub.vault), never in clear; NULL for bookings made before.
+    sa.Column("applicant_name", sa.String(200), nullable=True),
+    sa.Column("applicant_nik", sa.Text, nullable=True),
     sa.Index(
         "uq_bookings_active_per_day",
         "contact_id",
