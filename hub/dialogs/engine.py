@@ -360,6 +360,9 @@ class DialogEngine:
             return await self._digressed(answer, current, about, state, locale, context), False
         if sure and intent.name == "help":
             return await self._digressed([_menu()], current, about, state, locale, context), False
+        outside = self.info.out_of_scope(understanding) if sure else None
+        if outside is not None:  # "KITAS bisa di sini?" mid-booking: told so, then back
+            return await self._digressed(outside, current, about, state, locale, context), False
         why = "unclear"
         if sure and intent.name in ("greet", "thanks"):
             why = intent.name

@@ -206,8 +206,12 @@ class InfoFlow:
     def out_of_scope(self, understanding: Parse) -> list[Reply] | None:
         """A real question about something the mall does not do (visas, weather, tourism,
         other offices) is told so; a random string is not: it stays "not understood"."""
-        if understanding.intent.name != "out_of_scope" or not is_sentence(understanding.text):
+        intent = understanding.intent
+        if intent.name != "out_of_scope":
             return None
+        words = len(understanding.text.split())
+        if not is_sentence(understanding.text) and not (intent.confidence >= 0.8 and words >= 3):
+            return None  # "asdfgh": not understood, rather than a question about elsewhere
         return [Reply("out_of_scope")]
 
     def _mall_hours(self, locale: str) -> Reply:
