@@ -53,8 +53,29 @@ MAX_WORDS = 8
 _PERSON = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in PERSON_WORDS) + r")\b")
 
 
+_DEMAND = re.compile(
+    r"(?:^|[.!?,;/] *|\b(?:saya|aku|gue|gua|tiang|kami) (?:\w+ )?)"
+    r"(?:mau|ingin|minta|pengen|pingin|perlu|harus|tolong) (?:bisa )?"
+    r"(?:bicara|ngomong|berbicara|ketemu|bertemu|disambungkan|dihubungkan|dihubungin|"
+    r"dipertemukan|panggilkan|panggil)"
+    r"(?: (?:dengan|sama|ke|kepada))? (?:atasan|kepala|supervisor|pimpinan|manajer|petugas|"
+    r"orang|manusia|admin)\w*"
+    r"|(?:^|[.!?,;] *|\bi |\bwe )(?:\w+ )?(?:want|need|demand) to (?:speak|talk) (?:to|with) (?:a|the|your)? ?"
+    r"(?:manager|supervisor|person|human|officer|boss|someone)\b"
+)
+"""An explicit demand to speak to someone, at any length: "sy mau bicara sm atasan
+skrg jg" at the end of an angry story is a request, not part of the story."""
+
+
+def demands_a_person(text: str) -> bool:
+    """True when ``text``, however long, demands to speak to a person or a supervisor."""
+    return _DEMAND.search(normalise(text)) is not None
+
+
 def asks_for_a_person(text: str) -> bool:
     """True when a short ``text`` asks for an officer or a supervisor by name."""
+    if demands_a_person(text):
+        return True
     if not text.strip() or len(text.split()) > MAX_WORDS:
         return False
     return _PERSON.search(normalise(text)) is not None
