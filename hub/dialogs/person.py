@@ -60,7 +60,8 @@ _DEMAND = re.compile(
     r"dipertemukan|panggilkan|panggil)"
     r"(?: (?:dengan|sama|ke|kepada))? (?:atasan|kepala|supervisor|pimpinan|manajer|petugas|"
     r"orang|manusia|admin)\w*"
-    r"|(?:^|[.!?,;] *|\bi |\bwe )(?:\w+ )?(?:want|need|demand) to (?:speak|talk) (?:to|with) (?:a|the|your)? ?"
+    r"|(?:^|[.!?,;] *|\bi |\bwe )(?:\w+ )?(?:want|need|demand) to (?:speak|talk) "
+    r"(?:to|with) (?:a|the|your)? ?"
     r"(?:manager|supervisor|person|human|officer|boss|someone)\b"
 )
 """An explicit demand to speak to someone, at any length: "sy mau bicara sm atasan
