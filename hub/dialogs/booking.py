@@ -50,7 +50,7 @@ from hub.dialogs.booking_slots import Said, services_of, set_services
 from hub.dialogs.booking_times import asked_view, outside_hours, session_at
 from hub.dialogs.cancel_words import confirms_cancel
 from hub.dialogs.context import DialogContext
-from hub.dialogs.info import short_name, typed_names
+from hub.dialogs.info import short_name, topic_of, typed_names
 from hub.dialogs.views import booking_view, day_view, hhmm, service_view
 from hub.model import Attachment, Choice, Reply
 from hub.nlu.base import Parse
@@ -193,6 +193,9 @@ class BookingFlow:
         if intent == "book_queue":
             flow = {"mode": "book", "stage": ""}
             booking_slots.fill(flow, said, self.bookings.config.sessions)
+            topic = topic_of(state)
+            if not flow.get("service") and topic and self.catalogue.get(topic) is not None:
+                flow["service"] = topic  # "ok bisa antri jumat?" after the fee of paspor
             state[STATE] = flow
             return await self._next(flow, state, locale, context)
         mode = "cancel" if intent == "cancel_booking" else "reschedule"

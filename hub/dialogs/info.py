@@ -28,6 +28,24 @@ INFO_INTENTS = ("ask_service_info", "ask_requirements", "ask_fee", "ask_hours", 
 AWAITING = "awaiting"
 """Dialog-state key of a question waiting for its service: ``{"intent", "slot"}``."""
 
+TOPIC = "topic"
+"""Dialog-state key of the service the citizen just asked about (``{"service", "turn"}``):
+a booking asked for right after ("ok bisa antri jumat pagi?") is for that service."""
+
+TOPIC_TURNS = 3
+"""How many turns later a booking still means the service asked about."""
+
+
+def topic_of(state: dict[str, Any]) -> str | None:
+    """The id of the service asked about within the last :data:`TOPIC_TURNS` turns."""
+    topic = state.get(TOPIC)
+    if not isinstance(topic, dict):
+        return None
+    if int(state.get("turns", 0)) - int(topic.get("turn", 0)) > TOPIC_TURNS:
+        return None
+    return str(topic.get("service") or "") or None
+
+
 MAX_SERVICE_CHOICES = 8
 """Telegram shows at most 8 buttons here; an SMS menu of 8 short names is ~2 segments."""
 
@@ -179,6 +197,7 @@ class InfoFlow:
     ) -> list[Reply]:
         """The reply to one information intent, with the next steps as choices."""
         if service is not None:
+            state[TOPIC] = {"service": service.id, "turn": int(state.get("turns", 0))}
             return [self._about(intent, service, locale)]
         if intent == "ask_hours":
             return [self._mall_hours(locale)]
