@@ -4,8 +4,10 @@ The NLU's ``talk_to_human`` intent covers most requests, but a short request for
 *supervisor* ("mana supervisornya", "saya mau bicara dengan atasan") reads like a
 location or complaint question to it. A small explicit word list catches those, so
 the citizen is handed over at once instead of answered by the bot. Only short
-messages count: in a longer text "atasan" is part of a story ("atasannya bilang
-besok"), and the NLU decides.
+messages count for the bare words: in a longer text "atasan" is part of a story
+("atasannya bilang besok"), and the NLU decides. An explicit demand by the citizen
+("sy mau bicara sm atasan skrg", "I want to speak to a manager") counts at any length,
+even at the end of an angry complaint.
 """
 
 from __future__ import annotations
