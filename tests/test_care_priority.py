@@ -35,6 +35,11 @@ from tests.test_care_service import CATALOGUE, Recorder, end_of, wita, working_d
         ("AC di ruang tunggu rusak dari tadi pagi jam 9", ObjectKind.FACILITY, "AC"),
         ("toilet lantai 2 kotor bgt, ga ada air", ObjectKind.FACILITY, "Toilet"),
         ("parkiran motor penuh terus", ObjectKind.FACILITY, "Parkir"),
+        (
+            "kursi roda di lobi rusak, ibu saya susah masuk",
+            ObjectKind.FACILITY,
+            "Akses disabilitas",
+        ),
         ("kursi ruang tunggu kurang, banyak yg berdiri", ObjectKind.FACILITY, "Kursi"),
         ("mesin antrian error, nomor ga keluar", ObjectKind.FACILITY, "Mesin antrean"),
         ("wifi nya mati terus", ObjectKind.FACILITY, "Wi-Fi"),

@@ -151,6 +151,11 @@ def test_a_bad_scenario_file_names_the_file_scenario_and_field(
             "- {name: a, channel: sms, turns: [{say: y}]}\n",
             "scenario names used twice: a",
         ),
+        (
+            "- name: a\n  channel: sms\n  turns:\n    - say: x\n"
+            "      not_expect: [a]\n      not_expect: [b]\n",
+            "key 'not_expect' written twice",
+        ),
     ],
 )
 def test_scenario_faults_are_named(tmp_path: Path, text: str, fault: str) -> None:

@@ -51,6 +51,14 @@ def test_the_object_and_a_counter_agency_come_with_the_slots() -> None:
     assert read_slots("AC mati", CATALOGUE).about.object is ObjectKind.FACILITY
 
 
+def test_a_counter_named_by_its_agency_is_also_the_place() -> None:
+    slots = read_slots("tadi di loket samsat sy dimintai 50rb biar cepet", CATALOGUE)
+    assert (slots.agency, slots.where, slots.when) == ("samsat", "loket samsat", "tadi")
+    # A numbered counter stays the place, and no agency is made up for it.
+    numbered = read_slots("dimintai uang di loket 3", CATALOGUE)
+    assert (numbered.agency, numbered.where) == (None, "loket 3")
+
+
 @pytest.mark.parametrize(
     ("text", "privacy", "only"),
     [

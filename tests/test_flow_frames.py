@@ -72,6 +72,8 @@ def test_both_flows_implement_the_protocol() -> None:
         "stop",
         "udah ga usah",
         "never mind",
+        "eh gajadi deh, ntar aja",
+        "batal aja kak, lain kali",
     ],
 )
 def test_explicit_cancels(text: str) -> None:
@@ -88,6 +90,7 @@ def test_explicit_cancels(text: str) -> None:
         "ok",
         "jadi besok aja",
         "petugasnya batal datang",
+        "ga jadi, besok aja",
     ],
 )
 def test_more_than_a_cancel_word_is_not_a_cancel(text: str) -> None:

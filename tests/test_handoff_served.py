@@ -232,6 +232,13 @@ def test_every_handoff_sms_fits_one_segment() -> None:
         ("can I speak to your manager?", True),
         ("syarat ktp", False),
         ("tadi atasannya bilang berkas saya kurang lengkap jadi harus datang lagi besok", False),
+        # A demand at the end of a long angry story is still a demand.
+        ("udh 2x sy dtg ke mpp berkas sy ilang terus!!! sy mau bicara sm atasan skrg jg", True),
+        ("petugas tadi bilang mau bicara dengan atasan dulu, jadi saya disuruh nunggu", False),
+        (
+            "I have waited for two hours and the counter is closed, I want to speak to a manager",
+            True,
+        ),
     ],
 )
 def test_a_short_request_for_a_supervisor_is_read_as_asking_for_a_person(

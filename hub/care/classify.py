@@ -39,6 +39,11 @@ class Priority(enum.StrEnum):
 
 FACILITIES: tuple[tuple[str, str], ...] = (
     # (the label a ticket's category gets, the words that name it)
+    (
+        "Akses disabilitas",
+        r"kursi roda|wheel ?chair|\bramp\w*|jalur (?:difabel|disabilitas)|guiding block|"
+        r"akses (?:difabel|disabilitas)|toilet (?:difabel|disabilitas)",
+    ),
     ("AC", r"\bac\b|\ba\.c\.?|air ?con\w*|pendingin(?: ruangan)?|\bkipas(?: angin)?\b"),
     ("Toilet", r"toilet\w*|\bwc\b|kamar (?:mandi|kecil)|restroom|bathroom"),
     ("Parkir", r"parkir\w*|parking|car ?park"),

@@ -51,7 +51,7 @@ from hub.dialogs.booking_slots import Said, services_of, set_services
 from hub.dialogs.booking_times import asked_view, outside_hours, session_at
 from hub.dialogs.cancel_words import confirms_cancel
 from hub.dialogs.context import DialogContext
-from hub.dialogs.info import short_name, typed_names
+from hub.dialogs.info import short_name, topic_of, typed_names
 from hub.dialogs.views import booking_view, day_view, hhmm, service_view
 from hub.model import Attachment, Choice, Reply
 from hub.nlu.base import Parse
@@ -77,6 +77,9 @@ ANSWERS = ("inform", "affirm", "out_of_scope")
 IMPLICIT = ("inform", "out_of_scope", "ask_service_info")
 """Intents of a message that, naming a service and a date, asks for a place all the same
 ("mau konsultasi PBG lusa")."""
+
+OFF_TOPIC_CONFIDENCE = 0.5
+"""How sure the NLU must be that a message is out of scope for its date not to count."""
 
 SWITCH_CONFIDENCE = 0.8
 """How sure the NLU must be that a message naming a slot asks something else instead."""
@@ -200,6 +203,9 @@ class BookingFlow:
                 return self.cancel(state)
             if intent == "affirm" and flow.get("stage") == "confirm":
                 return await self._commit(flow, state, locale, context)
+            if off_topic(understanding):
+                # "cuaca besok gimana?": a date in a question about something else.
+                return None
             if intent not in BOOKING_INTENTS or same:
                 other = intent not in ANSWERS and not same
                 sure = understanding.intent.confidence >= SWITCH_CONFIDENCE
@@ -225,6 +231,9 @@ class BookingFlow:
             flow = {"mode": "book", "stage": ""}
             self.applicant.apply(flow, self.applicant.read(understanding, flow, context))
             booking_slots.fill(flow, said, self.bookings.config.sessions)
+            topic = topic_of(state)
+            if not flow.get("service") and topic and self.catalogue.get(topic) is not None:
+                flow["service"] = topic  # "ok bisa antri jumat?" after the fee of paspor
             state[STATE] = flow
             return await self._next(flow, state, locale, context)
         mode = "cancel" if intent == "cancel_booking" else "reschedule"
@@ -720,7 +729,7 @@ class BookingFlow:
         second time), ``move`` ("eh maksudnya lusa", "jamnya jam 10 aja") or ``replace``
         ("bukan paspor, SKCK"); None when it is not."""
         recent = self._recent(state)
-        if recent is None or self.active(state):
+        if recent is None or self.active(state) or off_topic(understanding):
             return None
         intent = understanding.intent.name
         if intent in BOOKING_INTENTS and intent != "reschedule_booking":
@@ -1043,6 +1052,13 @@ class BookingFlow:
         said = booking_slots.read(understanding, self.catalogue, context.today, None)
         mention = Mention(said.services, said.day, self._session(said), understanding.text)
         return await self._check(said.code, mention, locale, context)
+
+
+def off_topic(understanding: Parse) -> bool:
+    """A message the NLU is fairly sure asks about something the mall does not do
+    ("what about the weather tomorrow"): its date or time is not a booking's."""
+    intent = understanding.intent
+    return intent.name == "out_of_scope" and intent.confidence >= OFF_TOPIC_CONFIDENCE
 
 
 def _iso(value: Any) -> date | None:

@@ -76,7 +76,7 @@ SOFT_CANCEL = frozenset({"tidak usah", "gausah"})
 """Cancel words that answer an optional question ("Ada foto?" "ga usah") instead."""
 
 _FILLER_WORDS = """saja deh dong kak kakak ya yah aja sih nih lah dulu please pls mas mbak bu
-    pak bli gek min admin ok oke sorry maaf"""
+    pak bli gek min admin ok oke sorry maaf eh ah wah hmm duh yaudah ntar nanti later"""
 FILLERS = frozenset(_FILLER_WORDS.split())
 """Words around a cancel word that do not change it: "gajadi deh kak"."""
 
@@ -140,11 +140,19 @@ def _core(text: str) -> str:
     return " ".join(words)
 
 
+LATER = frozenset({"lain kali", "kapan kapan", "next time", "besok besok", "another time"})
+"""A clause that only puts it off ("eh gajadi deh, ntar aja"): it does not change a cancel."""
+
+
 def cancels(text: str) -> bool:
     """Whether the whole message is an explicit cancel ("gajadi deh", "stop")."""
     core = _core(text)
     if core in CANCEL:
         return True
+    clauses = [_core(c) for c in re.split(r"[,.;!?]+", text)]
+    clauses = [c for c in clauses if c and c not in LATER]
+    if len(clauses) == 1 and clauses[0] in CANCEL:
+        return True  # "eh gajadi deh, ntar aja", "batal aja kak, lain kali"
     # "batal aja kak" keeps "batal"; "ga jadi ambil antrean" is a story, not a cancel.
     return folded_text(text) in CANCEL
 

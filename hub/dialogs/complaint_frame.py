@@ -54,6 +54,9 @@ WHERE = re.compile(
 """Where it happened: a numbered counter or a named place of the mall ("loket paspor"
 names a service, not a place, and stays the flow's to ask)."""
 
+NAMED_COUNTER = re.compile(r"\b(?:(?:loket|counter|gerai|meja) [a-z]+|(?!the\b)[a-z]+ counter)\b")
+"""A counter named by its agency ("loket samsat"), a place once that agency is known."""
+
 _CONFIDENTIAL = re.compile(
     r"\b(?:di ?rahasiakan|rahasiakan|dirahasiain|rahasiain|jangan (?:di)?sebut\w* nama|"
     r"jangan (?:di)?tulis\w* nama|jangan (?:di)?cantumkan nama|nama saya jangan|"
@@ -101,11 +104,16 @@ def read_slots(text: str, catalogue: Catalogue) -> Slots:
     lowered = " ".join(text.lower().split())
     when = ", ".join(m.group(0) for m in WHEN.finditer(lowered))
     where = ", ".join(dict.fromkeys(m.group(0) for m in WHERE.finditer(lowered)))
+    agency = counter_agency(catalogue, lowered)
+    if agency is not None and not where:
+        # "di loket samsat": the counter that names the agency is also where it happened.
+        named = NAMED_COUNTER.search(lowered)
+        where = named.group(0) if named else ""
     return Slots(
         when=when[:200],
         where=where[:200],
         about=classify(lowered),
-        agency=counter_agency(catalogue, lowered),
+        agency=agency,
         privacy=privacy_asked(lowered),
     )
 

@@ -68,7 +68,7 @@ from hub.dialogs.care_followup import LISTED, SHOWN
 from hub.dialogs.context import DialogContext
 from hub.dialogs.frames import Flow
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
-from hub.dialogs.person import asks_for_a_person
+from hub.dialogs.person import asks_for_a_person, demands_a_person
 from hub.model import Choice, Reply
 from hub.nlu.base import ENTITY_TYPES, Entity, IntentScore, Parse
 
@@ -374,6 +374,9 @@ class DialogEngine:
             return await self._digressed(answer, current, about, state, locale, context), False
         if sure and intent.name == "help":
             return await self._digressed([_menu()], current, about, state, locale, context), False
+        outside = self.info.out_of_scope(understanding) if sure else None
+        if outside is not None:  # "KITAS bisa di sini?" mid-booking: told so, then back
+            return await self._digressed(outside, current, about, state, locale, context), False
         why = "unclear"
         if sure and intent.name in ("greet", "thanks"):
             why = intent.name
@@ -488,7 +491,7 @@ class DialogEngine:
             return None
         intent = understanding.intent
         sure = intent.confidence >= self.threshold
-        if intent.name == "talk_to_human" and sure:
+        if (intent.name == "talk_to_human" and sure) or demands_a_person(turn.text):
             asked = True
         elif sure and intent.name in CARE_INTENTS:
             asked = False  # "mau komplain atasannya": a complaint about someone, not a request

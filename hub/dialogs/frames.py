@@ -147,8 +147,12 @@ def with_lead(replies: list[Reply], first: Reply) -> list[Reply]:
 
 def without_choices(replies: list[Reply]) -> list[Reply]:
     """A digression's answer without its buttons: the flow's question offers the next
-    step, and one set of numbers on an SMS is all a digit can answer."""
-    return [Reply(r.template, r.context, (), r.attachments, r.lead) for r in replies]
+    step, and one set of numbers on an SMS is all a digit can answer. ``digression`` tells
+    the templates to leave out their own offer of a next step ("Ambil antrean?")."""
+    return [
+        Reply(r.template, {**r.context, "digression": True}, (), r.attachments, r.lead)
+        for r in replies
+    ]
 
 
 def without_menu(replies: list[Reply]) -> list[Reply]:

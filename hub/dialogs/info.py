@@ -28,6 +28,24 @@ INFO_INTENTS = ("ask_service_info", "ask_requirements", "ask_fee", "ask_hours", 
 AWAITING = "awaiting"
 """Dialog-state key of a question waiting for its service: ``{"intent", "slot"}``."""
 
+TOPIC = "topic"
+"""Dialog-state key of the service the citizen just asked about (``{"service", "turn"}``):
+a booking asked for right after ("ok bisa antri jumat pagi?") is for that service."""
+
+TOPIC_TURNS = 3
+"""How many turns later a booking still means the service asked about."""
+
+
+def topic_of(state: dict[str, Any]) -> str | None:
+    """The id of the service asked about within the last :data:`TOPIC_TURNS` turns."""
+    topic = state.get(TOPIC)
+    if not isinstance(topic, dict):
+        return None
+    if int(state.get("turns", 0)) - int(topic.get("turn", 0)) > TOPIC_TURNS:
+        return None
+    return str(topic.get("service") or "") or None
+
+
 MAX_SERVICE_CHOICES = 8
 """Telegram shows at most 8 buttons here; an SMS menu of 8 short names is ~2 segments."""
 
@@ -179,6 +197,7 @@ class InfoFlow:
     ) -> list[Reply]:
         """The reply to one information intent, with the next steps as choices."""
         if service is not None:
+            state[TOPIC] = {"service": service.id, "turn": int(state.get("turns", 0))}
             return [self._about(intent, service, locale)]
         if intent == "ask_hours":
             return [self._mall_hours(locale)]
@@ -206,8 +225,12 @@ class InfoFlow:
     def out_of_scope(self, understanding: Parse) -> list[Reply] | None:
         """A real question about something the mall does not do (visas, weather, tourism,
         other offices) is told so; a random string is not: it stays "not understood"."""
-        if understanding.intent.name != "out_of_scope" or not is_sentence(understanding.text):
+        intent = understanding.intent
+        if intent.name != "out_of_scope":
             return None
+        words = len(understanding.text.split())
+        if not is_sentence(understanding.text) and not (intent.confidence >= 0.8 and words >= 3):
+            return None  # "asdfgh": not understood, rather than a question about elsewhere
         return [Reply("out_of_scope")]
 
     def _mall_hours(self, locale: str) -> Reply:
