@@ -246,6 +246,20 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
                     for kind in ("too_short", "too_long", "province", "birth_date", "serial")
                 ),
             )
+        ]
+        + [
+            {
+                "needs_nik": True,
+                "relation": "self",
+                "name": "",
+                "has_nik": False,
+                "nik": "",
+                "problem": None,
+                "booking": {"service": about[0], "also": also, "date": day, "session": session},
+                "changed": changes,
+            }
+            for also in ([], about[1:])
+            for changes in ([], changed)
         ],
         "booking_time_outside": [
             {

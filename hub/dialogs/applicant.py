@@ -150,12 +150,16 @@ NOT_A_NAME = (
         selasa rabu kamis jumat sabtu antri antre antrean antrian booking book queue mau ingin
         pesan ambil tolong mohon terima kasih makasih thanks halo hai kak simpan orang lain
         berapa apa sendiri atas nama the and for my is of tomorrow today morning afternoon
-        please bukan
+        please bukan nggih inggih ngih enggih suksma sampun
         """
     )
     | UNAMBIGUOUS
 )
 """Words that end a name (or are no name at all): answers, slots and request words."""
+
+NOT_A_NAME_INTENTS = ("affirm", "deny", "greet", "thanks", "goodbye")
+"""Intents of a message that is surely no name, when the NLU is this sure of them."""
+NOT_A_NAME_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +231,9 @@ def _bare_name(text: str, understanding: Parse) -> str | None:
     """A message that is only a name (and perhaps a NIK): the answer to "who comes?"."""
     if any(e.type in ("service", "date", "time", "booking_code") for e in understanding.entities):
         return None
+    intent = understanding.intent
+    if intent.name in NOT_A_NAME_INTENTS and intent.confidence >= NOT_A_NAME_CONFIDENCE:
+        return None  # "nggih", "suksma", "gajadi": an answer, thanks, no name
     rest = re.sub(r"\b(?:nik|no\.?\s*ktp)\b\s*[:=]?", " ", text, flags=re.IGNORECASE)
     rest = re.sub(r"[\d•]+", " ", rest)
     words = _NAME_WORD.findall(rest)

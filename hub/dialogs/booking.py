@@ -437,13 +437,6 @@ class BookingFlow:
                     choices=tuple(_session_choice(s) for s in free),
                 )
             ]
-        if flow["mode"] == "book":
-            # One applicant for every service booked together; a NIK if any asks for one.
-            identity = next((s for s in services if needs_nik(s)), service)
-            question = await self.applicant.ask(flow, identity, context)
-            if question is not None:
-                return [question]
-        flow["stage"] = "confirm"
         chosen = next(s for s in free if s.session == session)
         summary: dict[str, Any] = {
             "mode": flow["mode"],
@@ -457,6 +450,15 @@ class BookingFlow:
             },
             "replaces": None,
         }
+        if flow["mode"] == "book":
+            # One applicant for every service booked together; a NIK if any asks for one.
+            identity = next((s for s in services if needs_nik(s)), service)
+            question = await self.applicant.ask(flow, identity, context)
+            if question is not None:
+                # Said back with the question: what is booked so far, then who comes.
+                said_back = {**question.context, "booking": summary}
+                return [Reply(question.template, said_back, question.choices)]
+        flow["stage"] = "confirm"
         if flow["mode"] == "reschedule":
             current = await self.bookings.get(str(flow.get("code")))
             summary["old"] = self._view(current, locale) if current else None
