@@ -105,7 +105,11 @@ async def test_book_step_by_step_with_buttons_and_text(client: TestClient[Any, A
     }
 
     [who] = await chat.say("siang")
-    assert who["text"].startswith("Antrean ini atas nama siapa?")
+    # What is booked so far is said back with the question (issue #13).
+    assert who["text"].startswith(
+        "Antrean Paspor, Selasa, 1 Desember 2026, sesi siang 10.00-12.00 WITA.\n"
+        "Antrean ini atas nama siapa?"
+    )
     [confirm] = await chat.say(APPLICANT)
     assert "Layanan: " + PASPOR.name_id in confirm["text"]
     assert "Tanggal: Selasa, 1 Desember 2026" in confirm["text"]
@@ -334,7 +338,10 @@ async def test_several_bookings_are_chosen_by_buttons(client: TestClient[Any, An
 async def test_english_speaking_citizen(client: TestClient[Any, Any]) -> None:
     chat = await chat_on(client)
     [who] = await chat.say("book a queue for ktp tomorrow morning")
-    assert who["text"].startswith("Who is this booking for?")
+    assert who["text"].startswith(
+        "New ID card (KTP), Tuesday 1 December 2026, morning session 08:00-10:00 WITA.\n"
+        "Who is this booking for?"
+    )
     [confirm] = await chat.say(APPLICANT)
     assert confirm["text"].startswith("Please check:")
     assert "Date: Tuesday 1 December 2026" in confirm["text"]
@@ -375,7 +382,10 @@ async def test_sms_booking_with_numbered_answers(
     session = await sms("2")
     assert "1. Pagi 08:00-10:00 (17 sisa)" in session
     who = await sms("1")
-    assert who.startswith("Atas nama siapa? Balas nama lengkap + NIK (16 digit).")
+    assert who.startswith(
+        "Antrean Paspor, Selasa, 1 Desember 2026, sesi pagi.\n"
+        "Atas nama siapa? Balas nama lengkap + NIK (16 digit)."
+    )
     confirm = await sms(APPLICANT)
     assert confirm.startswith("Antrean Paspor, Selasa, 1 Desember 2026, sesi pagi")
     assert "a.n. Made Sudiarta, NIK 5103--------0001" in confirm  # GSM text: no bullets

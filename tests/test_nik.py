@@ -227,7 +227,7 @@ async def _to_summary(
         "Bagaimana pengaduan ini ditangani?": privacy,
     }
     for _ in range(len(answers) + 1):
-        answer = next((a for q, a in answers.items() if reply["text"].startswith(q)), None)
+        answer = next((a for q, a in answers.items() if q in reply["text"]), None)
         if answer is None:
             break
         [reply] = await chat.say(answer)
