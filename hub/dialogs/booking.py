@@ -34,6 +34,7 @@ payload carries the entity (``/inform{"date": "2026-11-30"}``). Facts come from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -73,6 +74,10 @@ MODE_INTENT = {"book": "book_queue", "reschedule": "reschedule_booking", "cancel
 
 ANSWERS = ("inform", "affirm", "out_of_scope")
 """Intents of a message that answers the flow's question rather than asking something."""
+
+QUEUE_WORDS = re.compile(r"\b(?:antri|antre|ngantri|ngantre|antri?an|antrean|booking|book)\b")
+"""A queue asked for in so many words: with a day, a request for a place whatever the
+NLU calls the message (a name and a NIK in it often read as ``inform``)."""
 
 IMPLICIT = ("inform", "out_of_scope", "ask_service_info")
 """Intents of a message that, naming a service and a date, asks for a place all the same
@@ -310,7 +315,10 @@ class BookingFlow:
             e.type == "service" and self.catalogue.get(e.value) is not None
             for e in understanding.entities
         )
-        return named and "date" in kinds
+        if named and "date" in kinds:
+            return True
+        # "mau antri bsk jam 9 atas nama Made …": the queue named in so many words, a day.
+        return "date" in kinds and QUEUE_WORDS.search(understanding.text.lower()) is not None
 
     async def _update(
         self,
