@@ -150,10 +150,17 @@ def counter_agency(catalogue: Catalogue, text: str) -> str | None:
     ("di loket samsat" -> samsat, "gerai sim" -> polres); None when none or several
     agencies match. A numbered counter ("loket 3") names no agency: the catalogue
     knows counters by name only."""
+    named = named_counter(catalogue, text)
+    return named[0] if named else None
+
+
+def named_counter(catalogue: Catalogue, text: str) -> tuple[str, str] | None:
+    """The agency and the counter's words as written ("loket samsat"): the counter is
+    also where it happened. None when no counter, or counters of several agencies."""
     lowered = _lowered(text)
-    agencies = set()
+    found: dict[str, str] = {}
     for service in catalogue.services.values():
         name = _lowered(service.counter.split("(")[0].split("+")[0])
         if len(name.split()) >= 2 and re.search(rf"\b{re.escape(name)}\b", lowered):
-            agencies.add(service.agency)
-    return agencies.pop() if len(agencies) == 1 else None
+            found.setdefault(service.agency, name)
+    return next(iter(found.items())) if len(found) == 1 else None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hub.care.classify import Classification, classify, counter_agency
+from hub.care.classify import Classification, classify, named_counter
 from hub.catalogue import Catalogue
 from hub.dialogs.care_words import FILLER, CareMessage, folded_text
 
@@ -53,9 +53,6 @@ WHERE = re.compile(
 )
 """Where it happened: a numbered counter or a named place of the mall ("loket paspor"
 names a service, not a place, and stays the flow's to ask)."""
-
-NAMED_COUNTER = re.compile(r"\b(?:(?:loket|counter|gerai|meja) [a-z]+|(?!the\b)[a-z]+ counter)\b")
-"""A counter named by its agency ("loket samsat"), a place once that agency is known."""
 
 _CONFIDENTIAL = re.compile(
     r"\b(?:di ?rahasiakan|rahasiakan|dirahasiain|rahasiain|jangan (?:di)?sebut\w* nama|"
@@ -104,11 +101,10 @@ def read_slots(text: str, catalogue: Catalogue) -> Slots:
     lowered = " ".join(text.lower().split())
     when = ", ".join(m.group(0) for m in WHEN.finditer(lowered))
     where = ", ".join(dict.fromkeys(m.group(0) for m in WHERE.finditer(lowered)))
-    agency = counter_agency(catalogue, lowered)
-    if agency is not None and not where:
-        # "di loket samsat": the counter that names the agency is also where it happened.
-        named = NAMED_COUNTER.search(lowered)
-        where = named.group(0) if named else ""
+    named = named_counter(catalogue, lowered)
+    agency = named[0] if named else None
+    if named and not where:
+        where = named[1]  # "di loket samsat": the counter is also where it happened
     return Slots(
         when=when[:200],
         where=where[:200],
