@@ -105,6 +105,7 @@ SMS = Capabilities(max_text_length=459, buttons=False, address_kind=AddressKind.
 MENU = tuple(Choice(title=f"@menu.{intent}", payload=f"/{intent}") for intent in MENU_INTENTS)
 
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
+    "out_of_scope": [{"visa": False}, {"visa": True}],
     "greet": [{"returning": False}, {"returning": True}],
     "fallback": [{"repeated": False}, {"repeated": True}],
     "not_ready": [{"feature": f} for f in (*MENU_INTENTS, "something_else")],

@@ -150,7 +150,8 @@ NOT_A_NAME = (
         selasa rabu kamis jumat sabtu antri antre antrean antrian booking book queue mau ingin
         pesan ambil tolong mohon terima kasih makasih thanks halo hai kak simpan orang lain
         berapa apa sendiri atas nama the and for my is of tomorrow today morning afternoon
-        please bukan nggih inggih ngih enggih suksma sampun
+        please bukan nggih inggih ngih enggih suksma sampun oh eh ah salah keliru ralat maksudnya
+        maksud maaf sorry typo koreksi ganti
         """
     )
     | UNAMBIGUOUS

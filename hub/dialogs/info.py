@@ -28,6 +28,9 @@ INFO_INTENTS = ("ask_service_info", "ask_requirements", "ask_fee", "ask_hours", 
 AWAITING = "awaiting"
 """Dialog-state key of a question waiting for its service: ``{"intent", "slot"}``."""
 
+VISA_WORDS = re.compile(r"\b(?:visa|voa|kitas|kitap|izin tinggal|stay permit|overstay)\b")
+"""An out-of-scope question about foreigners' stay: told where it is handled (Imigrasi)."""
+
 TOPIC = "topic"
 """Dialog-state key of the service the citizen just asked about (``{"service", "turn"}``):
 a booking asked for right after ("ok bisa antri jumat pagi?") is for that service."""
@@ -231,7 +234,8 @@ class InfoFlow:
         words = len(understanding.text.split())
         if not is_sentence(understanding.text) and not (intent.confidence >= 0.8 and words >= 3):
             return None  # "asdfgh": not understood, rather than a question about elsewhere
-        return [Reply("out_of_scope")]
+        visa = VISA_WORDS.search(understanding.text.lower()) is not None
+        return [Reply("out_of_scope", {"visa": visa})]
 
     def _mall_hours(self, locale: str) -> Reply:
         return Reply(
