@@ -25,7 +25,7 @@ from hub.nlu import training_data
 from hub.nlu.builtin import BuiltinEngine
 from hub.nlu.language import detect_language
 from hub.nlu.normalise import normalise
-from hub.understanding import load_builtin_engine
+from hub.pipeline.understanding import load_builtin_engine
 
 TODAY = date(2026, 11, 29)
 PARSE_P50_BUDGET_MS = 2.0

@@ -135,7 +135,7 @@ def rss_mb() -> float:
 def builtin_parser(today: date) -> Callable[[str], Awaitable[str]]:
     # Imported here: the built-in engine (and its training) is only needed when benched.
     before = rss_mb()
-    from hub.understanding import load_builtin_engine
+    from hub.pipeline.understanding import load_builtin_engine
 
     engine, model, trained = load_builtin_engine()
     print(

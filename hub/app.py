@@ -23,33 +23,34 @@ from hub import api
 from hub.booking import BookingCalendar, BookingService
 from hub.care.service import CareService
 from hub.care.sla import WorkingDays
-from hub.care_notices import CareNotices
-from hub.catalogue import Catalogue
+from hub.catalogue import Catalogue, CurrentCatalogue
 from hub.channels.base import Channel
 from hub.channels.email_files import MailFiles
 from hub.channels.registry import build_channels
 from hub.config import Settings
 from hub.console import ConsoleContext, setup_console
 from hub.coordination import Coordinator, RedisCoordinator, open_coordinator
+from hub.coordination.live import announce
 from hub.coordination.ratelimit import RateLimiter
 from hub.dialogs.engine import DialogEngine
-from hub.gateway import Gateway, NotAccepting
-from hub.keys import load_keys
-from hub.live import announce
-from hub.media import add_media_routes
 from hub.metrics import Metrics
-from hub.metrics_access import MetricsAccess
 from hub.model import utcnow
-from hub.outbox import Dispatcher
-from hub.reminders import ReminderSender
-from hub.render import Renderer
+from hub.pipeline.booking_reminders import ReminderSender
+from hub.pipeline.care_notices import CareNotices
+from hub.pipeline.dispatcher import Dispatcher
+from hub.pipeline.inbound import Inbound, NotAccepting
+from hub.pipeline.outbound import Outbound
+from hub.pipeline.render import Renderer
+from hub.pipeline.scheduler import Scheduler
+from hub.pipeline.understanding import Understanding, catalogue_for
 from hub.resources import templates_dir
-from hub.scheduler import Scheduler
+from hub.security.keys import load_keys
+from hub.security.vault import NikVault
 from hub.store import Database, migrate
 from hub.store import outbox as outbox_store
 from hub.store.retention import Retention
-from hub.understanding import catalogue_for, open_engine, use_service_names
-from hub.vault import NikVault
+from hub.web.media import add_media_routes
+from hub.web.metrics_access import MetricsAccess
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,13 @@ class Hub:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """``clock`` is the hub's "now" for booking rules and the citizen's "today";
-        tests pass a controllable one instead of patching time."""
+        tests pass a controllable one instead of patching time.
+
+        The parts are built in the order a message needs them, each from the ones
+        before it: nothing is completed afterwards."""
         self.settings = settings
         self.templates = templates or templates_dir()
+        zone = ZoneInfo(settings.server.timezone)
         self.metrics = Metrics()
         self.db = Database.open(settings.storage.url)
         self.coordinator: Coordinator = open_coordinator(settings.redis.url)
@@ -123,33 +128,8 @@ class Hub:
         )
         for channel in extra_channels:
             self.channels[channel.name] = channel
-        self.renderer = Renderer(
-            self.templates, settings.locale.default, public_url=settings.server.public_url
-        )
         # Read now, so a malformed services.yaml stops the start with the place at fault.
-        self.catalogue = catalogue_for(settings)
-        self.bookings = BookingService(
-            self.db,
-            self.catalogue,
-            self._booking_calendar(self.catalogue),
-            settings.booking,
-            clock=clock,
-            vault=self.vault,
-        )
-        self.care = CareService(
-            self.db,
-            self.catalogue,
-            settings.care,
-            WorkingDays(
-                ZoneInfo(settings.server.timezone),
-                weekdays=frozenset(settings.care.working_days),
-                holiday_categories=tuple(settings.care.holiday_categories),
-                closures=frozenset(settings.care.closures),
-            ),
-            clock=clock,
-            vault=self.vault,
-        )
-        self.api_tokens = api.TokenStore(self.db, clock=utcnow)
+        self.catalogues = CurrentCatalogue(catalogue_for(settings))
         self.dispatcher = Dispatcher(
             db=self.db,
             channels=self.channels,
@@ -157,41 +137,71 @@ class Hub:
             metrics=self.metrics,
             on_delivery=self._announce_delivery,
         )
-        self.gateway = Gateway(
+        self.outbound = Outbound(
+            db=self.db,
+            renderer=Renderer(
+                self.templates, settings.locale.default, public_url=settings.server.public_url
+            ),
+            channels=self.channels,
+            coordinator=self.coordinator,
+            on_queued=self.dispatcher.notify,
+        )
+        self.bookings = BookingService(
+            self.db,
+            self.catalogues,
+            settings.booking,
+            timezone=zone,
+            clock=clock,
+            vault=self.vault,
+        )
+        self.care = CareService(
+            self.db,
+            self.catalogues,
+            settings.care,
+            WorkingDays(
+                zone,
+                weekdays=frozenset(settings.care.working_days),
+                holiday_categories=tuple(settings.care.holiday_categories),
+                closures=frozenset(settings.care.closures),
+            ),
+            clock=clock,
+            notifier=CareNotices(self.outbound, self.catalogues, self.metrics, self.coordinator),
+            vault=self.vault,
+        )
+        self.understanding = Understanding(settings, self.catalogues, self._count_nlu_fallback)
+        self.inbound = Inbound(
             settings=settings,
             db=self.db,
             coordinator=self.coordinator,
+            understanding=self.understanding,
             dialogs=DialogEngine(
                 threshold=settings.nlu.threshold,
-                catalogue=self.catalogue,
+                catalogue=self.catalogues,
                 bookings=self.bookings,
                 care=self.care,
                 flow_timeout=timedelta(minutes=settings.dialogs.flow_timeout_minutes),
             ),
-            renderer=self.renderer,
-            channels=self.channels,
+            outbound=self.outbound,
             metrics=self.metrics,
             vault=self.vault,
-            on_queued=self.dispatcher.notify,
             clock=clock,
             limiter=self.limiter,
         )
-        self.care.notifier = CareNotices(self.gateway, lambda: self.catalogue, self.metrics)
-        self.reminders = ReminderSender(self.bookings, self.gateway)
+        self.reminders = ReminderSender(self.bookings, self.outbound)
         self.retention = retention_for(self.db, settings, clock)
         self.scheduler = Scheduler(
             settings, self.bookings, self.reminders, self.care, self.retention
         )
+        self.api_tokens = api.TokenStore(self.db, clock=utcnow)
         self.http: ClientSession | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
         self._shut_down = False
 
-    def _booking_calendar(self, catalogue: Catalogue) -> BookingCalendar:
-        """The booking rules for ``catalogue``; CatalogueError on hours it cannot read."""
-        return BookingCalendar(
-            catalogue, self.settings.booking, ZoneInfo(self.settings.server.timezone)
-        )
+    @property
+    def catalogue(self) -> Catalogue:
+        """The catalogue in use (see :meth:`reload_catalogue`)."""
+        return self.catalogues.catalogue
 
     async def prepare_database(self) -> None:
         """Create the schema in an empty database; refuse to run on an old one."""
@@ -202,13 +212,10 @@ class Hub:
         self.http = ClientSession(
             timeout=ClientTimeout(total=self.settings.outbox.send_timeout_seconds)
         )
-        # Loading (or, when the data changed, training) takes a moment: off the event loop.
-        self.gateway.nlu = await asyncio.to_thread(
-            open_engine, self.settings, self.catalogue, self.http, self._count_nlu_fallback
-        )
+        await self.understanding.start(self.http)
         for channel in self.channels.values():
             await channel.start(self.http)
-        recovered = await self.gateway.recover()
+        recovered = await self.inbound.recover()
         if recovered:
             log.info("resuming unhandled messages", extra={"conversations": recovered})
         if dispatch:
@@ -220,20 +227,15 @@ class Hub:
     async def reload_catalogue(self) -> Catalogue:
         """Re-read services.yaml and answer from it from the next message on.
 
-        On ``CatalogueError`` (a broken edit) the catalogue in use stays: the
-        error propagates for the caller to report. The NLU's service names are
-        rebuilt too, so new synonyms are understood without retraining, and the
-        booking rules (hours, quotas) follow the new catalogue.
+        On ``CatalogueError`` (a broken edit, or hours the booking rules cannot read)
+        the catalogue in use stays: the error propagates for the caller to report.
+        Every reader (dialogs, booking rules, CARE, the NLU's service names, the
+        console, the API) asks :attr:`catalogues`, so one swap reaches them all.
         """
         catalogue = await asyncio.to_thread(catalogue_for, self.settings)
-        calendar = await asyncio.to_thread(self._booking_calendar, catalogue)
-        if self.gateway.nlu is not None:
-            await asyncio.to_thread(use_service_names, self.gateway.nlu, catalogue)
-        self.gateway.dialogs.use_catalogue(catalogue)
-        self.bookings.catalogue = catalogue
-        self.bookings.calendar = calendar
-        self.care.catalogue = catalogue
-        self.catalogue = catalogue
+        zone = ZoneInfo(self.settings.server.timezone)
+        await asyncio.to_thread(BookingCalendar, catalogue, self.settings.booking, zone)
+        self.catalogues.replace(catalogue)
         log.info("catalogue reloaded", extra={"services": len(catalogue.services)})
         return catalogue
 
@@ -252,7 +254,7 @@ class Hub:
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.gateway.recover(older_than_seconds=interval)
+                await self.inbound.recover(older_than_seconds=interval)
             except Exception:
                 log.warning("sweep for pending messages failed; trying again later")
 
@@ -266,7 +268,7 @@ class Hub:
             self._sweep_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweep_task
-        await self.gateway.close(self.settings.server.shutdown_grace_seconds)
+        await self.inbound.close(self.settings.server.shutdown_grace_seconds)
         await self.dispatcher.stop()
         if self._dispatch_task is not None:
             await self._dispatch_task
@@ -319,7 +321,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus scrape: addresses in ``security.metrics_allow`` or the bearer
-    ``security.metrics_token`` only (hub.metrics_access); anyone else gets 403."""
+    ``security.metrics_token`` only (hub.web.metrics_access); anyone else gets 403."""
     hub = request.app[HUB]
     if not request.app[METRICS_ACCESS].allows(request):
         raise web.HTTPForbidden(text="forbidden\n")
@@ -354,8 +356,8 @@ def create_app(
             clock=clock,
             templates=hub.templates,
             care=hub.care,
-            officer_reply=hub.gateway.officer_reply,
-            catalogue=lambda: hub.catalogue,
+            officer_reply=hub.outbound.officer_reply,
+            catalogue=lambda: hub.catalogues.catalogue,
             limiter=hub.limiter,
         )
         setup_console(app, console)
@@ -374,6 +376,6 @@ def create_app(
     app.router.add_get("/metrics", metrics)
     add_media_routes(app)
     for channel in hub.channels.values():
-        for route in channel.routes(hub.gateway.accept, hub.gateway.record_status):
+        for route in channel.routes(hub.inbound.accept, hub.inbound.record_status):
             app.router.add_route(route.method, route.path, route.handler)
     return app

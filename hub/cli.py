@@ -177,7 +177,7 @@ async def _chat(settings: Settings, address: str) -> None:
                 break
             if not line.strip():
                 continue
-            await hub.gateway.accept(
+            await hub.inbound.accept(
                 InboundMessage(
                     channel=channel.name,
                     sender=address,
@@ -185,7 +185,7 @@ async def _chat(settings: Settings, address: str) -> None:
                     text=line.rstrip("\n"),
                 )
             )
-            await hub.gateway.idle()
+            await hub.inbound.idle()
             await hub.dispatcher.drain()
     finally:
         await hub.close()

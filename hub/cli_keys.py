@@ -11,7 +11,7 @@ import argparse
 import json
 
 from hub.config import Settings
-from hub.keys import generate_keys
+from hub.security.keys import generate_keys
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

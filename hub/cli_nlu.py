@@ -16,7 +16,7 @@ from hub.config import Settings
 from hub.nlu import training_data
 from hub.nlu.base import NluEngine
 from hub.nlu.evaluation import evaluate_files, format_report
-from hub.understanding import load_builtin_engine
+from hub.pipeline.understanding import load_builtin_engine
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -21,9 +21,9 @@ from hub.console.accounts import AccountError, OfficerAccounts
 from hub.console.auth import Role
 from hub.console.passwords import PasswordError, Passwords, check_new_password
 from hub.model import utcnow
+from hub.pipeline.understanding import catalogue_for
 from hub.store import Database
 from hub.store.officers import OfficerRecord
-from hub.understanding import catalogue_for
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

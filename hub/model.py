@@ -1,7 +1,7 @@
 """The canonical types every room of the hub speaks.
 
 Channels translate provider payloads into these at the edge; nothing behind the
-gateway ever sees a provider's format. Instances are frozen and slotted so a
+inbound pipeline ever sees a provider's format. Instances are frozen and slotted so a
 message cannot be changed on its way through the pipeline; provider fields we do
 not model are kept read-only in ``raw`` (like python-telegram-bot's ``api_kwargs``).
 """
@@ -128,7 +128,7 @@ class InboundMessage:
     """Email only: the subject line, kept on a new conversation."""
     thread: tuple[str, ...] = ()
     """Email only: the Message-IDs this mail answers (References, oldest first); the
-    gateway finds the conversation by them."""
+    inbound pipeline finds the conversation by them."""
     hold: str = ""
     """A reason for the bot to stay silent and hand the conversation to officers (email:
     a sender writing faster than any person, likely a robot answering our robot)."""

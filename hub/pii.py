@@ -2,7 +2,7 @@
 
 A NIK (the 16-digit national ID) and a phone number are masked before any text is
 stored, logged or audited; the one NIK the hub needs is kept apart, encrypted
-(:mod:`hub.vault`). This module is a leaf (it imports nothing of hub), so channels,
+(:mod:`hub.security.vault`). This module is a leaf (it imports nothing of hub), so channels,
 the NLU, the store and the logging setup all use the same detector.
 
 What is recognised:

@@ -21,3 +21,12 @@ def nlu_data_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("nlu/data not found next to the hub package")
+
+
+def default_catalogue_path() -> Path:
+    """``hub/_data/services.yaml`` inside a wheel, else the repository's ``services.yaml``."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_data" / "services.yaml", package.parent / "services.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("services.yaml not found next to the hub package")

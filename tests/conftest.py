@@ -104,7 +104,7 @@ def nlu_model_path(tmp_path_factory: pytest.TempPathFactory) -> str:
 def trained_nlu_model(nlu_model_path: str) -> str:
     """``nlu_model_path``, trained now: give it to hub subprocesses (OMNIHUB_NLU__MODEL_PATH)
     so each does not train its own model for seconds."""
-    from hub.understanding import load_builtin_engine
+    from hub.pipeline.understanding import load_builtin_engine
 
     with pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):

@@ -15,7 +15,7 @@ from hub.catalogue import load_catalogue
 from hub.dialogs.applicant import asks_to_forget, read_applicant, short_display
 from hub.dialogs.context import DialogContext
 from hub.nlu.base import Entity, IntentScore, Parse
-from hub.vault import NikVault
+from hub.security.vault import NikVault
 
 TODAY = date(2026, 11, 30)
 NIK = "5103011204850001"  # Badung, Mengwi; a man born 12 April 1985
@@ -101,7 +101,7 @@ def said(
     entities: tuple[Entity, ...] = (),
     intent: str = "out_of_scope",
 ) -> tuple[str | None, str | None, str | None, bool | None, Problem | None]:
-    """(name, NIK in clear, relation, remember, problem) of ``text`` as the gateway hands it."""
+    """(name, NIK in clear, relation, remember, problem) of ``text`` as the pipeline hands it."""
     sealed = tuple(applicants.seal(n) for n in pii.nik_values(text))
     masked = pii.mask(text)
     context = DialogContext(1, 1, "webchat", TODAY, sealed_niks=sealed)

@@ -46,7 +46,7 @@ async def test_a_booking_keeps_the_applicants_nik_only_sealed(
     assert "disimpan untuk antrean berikutnya" in done["text"]
     [listed] = await chat.say(f"cek antrean nik {NIK}")
     assert "a.n. Made Sudiarta" in listed["text"]
-    await hub.gateway.idle()
+    await hub.inbound.idle()
 
     stored = await _everything_stored(hub)
     async with hub.db.engine.connect() as conn:

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, MultiFernet
 
 from hub.booking import Applicant, Applicants
+from hub.security.vault import NikVault
 from hub.store import Database, migrate
 from hub.store import bookings as store
 from hub.store.retention import Retention
 from hub.store.tables import bookings, contacts, conversations
-from hub.vault import NikVault
 
 NIK = "5103011204850001"
 NOW = datetime(2026, 12, 3, 4, 0, tzinfo=UTC)

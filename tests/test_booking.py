@@ -335,7 +335,7 @@ def service(
     db: Database, clock: Clock, catalogue: Catalogue = CATALOGUE, **booking: object
 ) -> BookingService:
     config = BookingConfig.model_validate(booking)
-    return BookingService(db, catalogue, BookingCalendar(catalogue, config), config, clock)
+    return BookingService(db, catalogue, config, timezone=WITA, clock=clock)
 
 
 async def taken(db: Database, service_id: str, day: date, session: str) -> int:
@@ -682,7 +682,7 @@ import asyncio, dataclasses, json, sys
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from hub.booking import Booking, BookingCalendar, BookingService
+from hub.booking import Booking, BookingService
 from hub.catalogue import load_catalogue
 from hub.config import BookingConfig
 from hub.store import Database
@@ -695,7 +695,7 @@ async def main(url, people, quota):
     config = BookingConfig()
     now = datetime(2026, 12, 14, 7, tzinfo=ZoneInfo("Asia/Makassar"))
     db = Database.open(url)
-    service = BookingService(db, catalogue, BookingCalendar(catalogue, config), config, lambda: now)
+    service = BookingService(db, catalogue, config, timezone=now.tzinfo, clock=lambda: now)
     await db.ping()
     print("ready", flush=True)
     sys.stdin.readline()  # the test says go once both processes are ready

@@ -17,7 +17,7 @@ from hub.dialogs.booking_times import asked_view, session_at, why_not
 from hub.nlu import dates
 from hub.nlu.base import IntentScore, Parse
 from hub.nlu.entities import EntityExtractor
-from hub.understanding import service_names
+from hub.pipeline.understanding import service_names
 
 CATALOGUE = load_catalogue()
 EXTRACTOR = EntityExtractor(service_names(CATALOGUE), warm_up=False)

@@ -27,10 +27,10 @@ from hub.booking import Booking
 from hub.booking.codes import ALPHABET, CODE_LENGTH, is_code, new_code, qr_path
 from hub.channels.base import Capabilities
 from hub.config import Settings
-from hub.media import add_media_routes, qr_png
 from hub.model import Attachment, OutboundMessage, Reply
-from hub.render import Renderer
+from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
+from hub.web.media import add_media_routes, qr_png
 from tests import test_telegram as tg
 from tests import test_whatsapp_cloud as wa
 from tests.chat_client import ChatClient, browser_visitor

@@ -17,7 +17,7 @@ from hub.app import HUB, create_app
 from hub.care.access import Actor, ActorRole
 from hub.care.service import TicketKind
 from hub.config import Settings
-from hub.live import CONSOLE_TOPIC
+from hub.coordination.live import CONSOLE_TOPIC
 from tests.chat_client import ChatClient
 from tests.clock import Clock
 

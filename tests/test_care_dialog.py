@@ -30,7 +30,7 @@ from hub.dialogs.care import RATING_STATE, STATE, notice_state, ticket_notice
 from hub.dialogs.context import DialogContext
 from hub.dialogs.engine import Turn
 from hub.model import AddressKind, Reply
-from hub.render import Renderer
+from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
 from hub.store.tables import conversations, tickets
 from tests.chat_client import ChatClient, Citizen
@@ -521,7 +521,7 @@ async def test_asking_for_a_person_on_saturday_says_when_officers_answer(
 async def test_the_engine_decides_the_handoff_and_says_when(client: TestClient[Any, Any]) -> None:
     """DialogEngine.respond directly: Outcome.handoff carries the reason."""
     hub = client.app[HUB]
-    engine = hub.gateway.dialogs
+    engine = hub.inbound.dialogs
     assert engine.care is not None
     turn = Turn(
         text="",

@@ -64,7 +64,7 @@ async def rows(client: TestClient[Any, Any], address: str, direction: str) -> li
 
 async def settle(*clients: TestClient[Any, Any]) -> None:
     for client in clients:
-        await client.app[HUB].gateway.idle()
+        await client.app[HUB].inbound.idle()
 
 
 def not_answered(body: str, channel: str) -> float:

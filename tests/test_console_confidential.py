@@ -29,7 +29,7 @@ from hub.config import Settings
 from hub.console.accounts import OfficerAccounts
 from hub.console.inbox_view import ANONYMOUS_NAME, CONFIDENTIAL_PREVIEW, RESTRICTED_NAME
 from hub.console.passwords import Passwords
-from hub.live import announce
+from hub.coordination.live import announce
 from hub.store import audit as audit_store
 from hub.store.tables import conversations, messages, outbox
 from hub.store.tickets import TicketRecord

@@ -53,21 +53,21 @@ async def test_status_callbacks_move_forward_only(
     channel = WindowedChannel()
     hub = await _hub(make_settings(db_url), channel)
     try:
-        await hub.gateway.accept(InboundMessage("windowed", "081234567890", "in-1", text="halo"))
-        await hub.gateway.idle()
+        await hub.inbound.accept(InboundMessage("windowed", "081234567890", "in-1", text="halo"))
+        await hub.inbound.idle()
         await hub.dispatcher.drain()
-        assert await hub.gateway.record_status(
+        assert await hub.inbound.record_status(
             DeliveryUpdate("windowed", "p1", DeliveryStatus.DELIVERED)
         )
         # Out of order and repeated callbacks never move the status back.
-        await hub.gateway.record_status(DeliveryUpdate("windowed", "p1", DeliveryStatus.SENT))
-        await hub.gateway.record_status(
+        await hub.inbound.record_status(DeliveryUpdate("windowed", "p1", DeliveryStatus.SENT))
+        await hub.inbound.record_status(
             DeliveryUpdate("windowed", "p1", DeliveryStatus.FAILED, "30003", "Unreachable")
         )
-        await hub.gateway.record_status(
+        await hub.inbound.record_status(
             DeliveryUpdate("windowed", "p2", DeliveryStatus.FAILED, "30003", "Unreachable")
         )
-        assert not await hub.gateway.record_status(
+        assert not await hub.inbound.record_status(
             DeliveryUpdate("windowed", "unknown", DeliveryStatus.READ)
         )
         async with hub.db.engine.connect() as conn:
@@ -92,13 +92,13 @@ async def test_dispatcher_tells_the_channel_when_the_window_has_closed(
     channel = WindowedChannel()
     hub = await _hub(make_settings(), channel)
     try:
-        await hub.gateway.accept(InboundMessage("windowed", "+6281234567890", "in-1", text="halo"))
-        await hub.gateway.idle()
+        await hub.inbound.accept(InboundMessage("windowed", "+6281234567890", "in-1", text="halo"))
+        await hub.inbound.idle()
         await hub.dispatcher.drain()
         assert channel.sent and all(m.window_open for m in channel.sent)
 
-        await hub.gateway.accept(InboundMessage("windowed", "+6281234567890", "in-2", text="menu"))
-        await hub.gateway.idle()
+        await hub.inbound.accept(InboundMessage("windowed", "+6281234567890", "in-2", text="menu"))
+        await hub.inbound.idle()
         async with hub.db.begin() as conn:
             await conn.execute(
                 sa.update(identities).values(last_inbound_at=utcnow() - timedelta(hours=25))
@@ -115,7 +115,7 @@ async def test_location_and_identity_time_are_kept(make_settings: Callable[..., 
     channel = WindowedChannel()
     hub = await _hub(make_settings(), channel)
     try:
-        await hub.gateway.accept(
+        await hub.inbound.accept(
             InboundMessage(
                 "windowed",
                 "081234567890",
@@ -123,7 +123,7 @@ async def test_location_and_identity_time_are_kept(make_settings: Callable[..., 
                 location=Location(-8.5819, 115.1771, "Puspem Badung"),
             )
         )
-        await hub.gateway.idle()
+        await hub.inbound.idle()
         async with hub.db.engine.connect() as conn:
             stored = (
                 await conn.execute(
@@ -149,14 +149,14 @@ async def test_closing_the_hub_closes_its_http_session(
 async def test_a_status_that_overtakes_the_send_is_applied_once_the_id_is_known(
     make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("hub.gateway.STATUS_RETRY_DELAYS", (0.05, 0.05, 0.05))
+    monkeypatch.setattr("hub.pipeline.inbound.STATUS_RETRY_DELAYS", (0.05, 0.05, 0.05))
     channel = WindowedChannel()
     hub = await _hub(make_settings(), channel)
     try:
-        await hub.gateway.accept(InboundMessage("windowed", "081234567890", "in-1", text="halo"))
-        await hub.gateway.idle()
+        await hub.inbound.accept(InboundMessage("windowed", "081234567890", "in-1", text="halo"))
+        await hub.inbound.idle()
         early = DeliveryUpdate("windowed", "p1", DeliveryStatus.DELIVERED)
-        assert not await hub.gateway.record_status(early)  # the send has not happened yet
+        assert not await hub.inbound.record_status(early)  # the send has not happened yet
         await hub.dispatcher.drain()  # now "p1" is stored
         query = sa.select(messages.c.delivery_status).where(messages.c.provider_message_id == "p1")
         async with asyncio.timeout(5):
@@ -173,11 +173,11 @@ async def test_closing_ends_pending_status_retries_without_cancelling_them(
     make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A retry waiting for its next try ends at close; one mid-query would finish it."""
-    monkeypatch.setattr("hub.gateway.STATUS_RETRY_DELAYS", (3600.0,))
+    monkeypatch.setattr("hub.pipeline.inbound.STATUS_RETRY_DELAYS", (3600.0,))
     hub = await _hub(make_settings(), WindowedChannel())
     unknown = DeliveryUpdate("windowed", "never-sent", DeliveryStatus.DELIVERED)
-    assert not await hub.gateway.record_status(unknown)
-    retries = set(hub.gateway._status_retries)
+    assert not await hub.inbound.record_status(unknown)
+    retries = set(hub.inbound._status_retries)
     assert len(retries) == 1
     async with asyncio.timeout(10):  # an hour's wait must not hold the shutdown
         await hub.close()

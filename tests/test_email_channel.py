@@ -110,7 +110,7 @@ class MailHub:
 
     async def settle(self) -> None:
         """Every accepted mail processed and every answer handed to the relay."""
-        await self.hub.gateway.idle()
+        await self.hub.inbound.idle()
         await self.hub.dispatcher.drain()
 
     async def answers(self, count: int) -> list[Received]:

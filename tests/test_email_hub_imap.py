@@ -110,7 +110,7 @@ async def test_mail_in_the_mailbox_is_answered_moved_and_never_twice(
     client = await aiohttp_client(create_app(settings, clock=fixed_clock))
     await wait_until(lambda: mailbox.count("Processed") == 2)
     hub = cast(Hub, client.app[HUB])
-    await hub.gateway.idle()
+    await hub.inbound.idle()
     await hub.dispatcher.drain()
     assert len(relay.received) == 1, "answered once"
     assert await stored_inbound(hub) == ["jam buka mpp hari ini?"]
@@ -134,7 +134,7 @@ async def test_real_world_mail_reaches_the_bot_as_the_citizens_own_words(
     hub = cast(Hub, client.app[HUB])
     await wait_until(lambda: mailbox.count("Processed") == len(fixtures) + 1)
     answers = await relay.wait_for(len(fixtures))
-    await hub.gateway.idle()
+    await hub.inbound.idle()
     await hub.dispatcher.drain()
     assert len(relay.received) == len(fixtures), "the out-of-office got no answer"
     texts = await stored_inbound(hub)
@@ -184,7 +184,7 @@ async def test_two_hub_processes_polling_one_mailbox_answer_each_mail_once(
     await wait_until(lambda: mailbox.count("Processed") == len(questions))
     for client in (first, second):
         hub = cast(Hub, client.app[HUB])
-        await hub.gateway.idle()
+        await hub.inbound.idle()
         await hub.dispatcher.drain()
     answered = sorted(str(r.mail["In-Reply-To"]) for r in relay.received)
     assert answered == sorted(str(q["Message-ID"]) for q in questions), "each mail once"

@@ -18,7 +18,7 @@ from hub.channels.twilio import SMS_MAX_TEXT
 from hub.dialogs.info import INFO_INTENTS, InfoFlow
 from hub.dialogs.views import booking_view
 from hub.model import AddressKind, Reply
-from hub.render import Renderer
+from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
 from hub.store.bookings import BookingStatus
 

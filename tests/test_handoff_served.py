@@ -29,7 +29,7 @@ from hub.config import Settings
 from hub.dialogs.engine import SERVED
 from hub.dialogs.person import asks_for_a_person
 from hub.model import AddressKind, Reply
-from hub.render import Renderer
+from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
 from hub.store import conversations as conversation_store
 from hub.store.inbox import SERVED_KEY
@@ -300,7 +300,7 @@ class Texter:
         self.sent += 1
         response = await post(self.client, WEBHOOK, fixture("sms_text", MessageSid=sid, Body=text))
         assert response.status == 200
-        await self.client.app[HUB].gateway.idle()
+        await self.client.app[HUB].inbound.idle()
         await asyncio.sleep(QUIET)  # the outbox sends shortly after
         return [m.field("Body") for m in self.twilio.messages[before:]]
 

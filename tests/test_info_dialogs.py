@@ -23,7 +23,12 @@ from aiohttp.test_utils import TestClient
 from aiohttp.web import Application
 
 from hub.app import HUB, create_app
-from hub.catalogue import CatalogueError, default_catalogue_path, load_catalogue
+from hub.catalogue import (
+    CatalogueError,
+    CurrentCatalogue,
+    default_catalogue_path,
+    load_catalogue,
+)
 from hub.channels.base import Capabilities
 from hub.channels.sms_text import is_gsm7, segments, to_gsm7
 from hub.channels.twilio import SMS_MAX_TEXT
@@ -32,7 +37,7 @@ from hub.dialogs.engine import DialogEngine, Outcome, Turn, read_payload
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow, opening_hours, payload
 from hub.model import AddressKind
 from hub.nlu.base import Entity, IntentScore, Parse
-from hub.render import Renderer
+from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
 from tests.chat_client import ChatClient
 from tests.fakes.twilio import FakeTwilio
@@ -263,10 +268,12 @@ def test_a_services_hours_take_missing_days_from_the_mall() -> None:
     ], "the mall's Mon-Thu and Friday are covered by the service's Mon-Fri"
 
 
-def test_a_new_catalogue_answers_from_the_next_message(engine: DialogEngine) -> None:
+def test_a_new_catalogue_answers_from_the_next_message() -> None:
+    catalogues = CurrentCatalogue(load_catalogue())
+    engine = DialogEngine(catalogue=catalogues)
     changed = load_catalogue()
     changed.services["skck"] = type(SKCK)(**{**_fields(SKCK), "fee": "Rp45.000"})
-    engine.use_catalogue(changed)
+    catalogues.replace(changed)
     outcome = engine.handle(turn(understood("ask_fee", service="skck")), {}, "id")
     assert outcome.replies[0].context["service"]["fee"] == "Rp45.000"
     assert engine.catalogue is changed

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from hub import cli
 from hub.config import ConfigError, SecurityConfig, load_config
-from hub.keys import load_keys
+from hub.security.keys import load_keys
 
 
 def test_the_first_start_writes_keys_that_later_starts_read(tmp_path: Path) -> None:

@@ -25,9 +25,9 @@ from hub.care.service import TicketKind
 from hub.config import Settings
 from hub.logs import configure_logging
 from hub.nlu.entities import EntityExtractor
+from hub.security.vault import NikVault, SealedNikError
 from hub.store import contacts
 from hub.store.tables import audit_events, conversations, messages, outbox, ticket_events, tickets
-from hub.vault import NikVault, SealedNikError
 from tests.chat_client import ChatClient
 from tests.clock import Clock
 from tests.fakes.twilio import FakeTwilio
@@ -259,11 +259,11 @@ async def test_a_web_chat_complaint_keeps_the_nik_only_encrypted_on_the_ticket(
     # An officer's reply and a ticket note that repeat them are masked as well.
     [ticket] = await hub.care.search(SYSTEM)
     assert ticket.conversation_id is not None
-    await hub.gateway.officer_reply(ticket.conversation_id, 1, f"NIK {NIK} hp {PHONE} dicek")
+    await hub.outbound.officer_reply(ticket.conversation_id, 1, f"NIK {NIK} hp {PHONE} dicek")
     [officer_reply] = await chat.chat.replies(1)
     assert officer_reply["text"] == "NIK 5103••••••••0001 hp •••• 5432 dicek"
     await hub.care.add_note(ticket.ticket_id, SYSTEM, f"ditelepon ke {PHONE}")
-    await hub.gateway.idle()
+    await hub.inbound.idle()
 
     await _assert_nothing_clear(hub, log_stream)
     sealed = await _reporter_nik(hub)
@@ -293,7 +293,7 @@ async def test_an_sms_complaint_is_masked_in_every_stored_copy(
     assert "5103--------0001" in summary  # the bullets in GSM-7
     [filed] = await citizen.sms("1")
     assert "Tiket CARE-" in filed
-    await hub.gateway.idle()
+    await hub.inbound.idle()
 
     await _assert_nothing_clear(hub, log_stream)
     sealed = await _reporter_nik(hub)

@@ -60,7 +60,7 @@ async def test_real_engine_understands_informal_indonesian_and_english(
     assert [r.intent for r in rows] == ["book_queue", "ask_requirements"]
     first = {(e["type"], e["value"]) for e in rows[0].entities["entities"]}
     assert ("service", "ktp_el_baru") in first
-    tomorrow = hub.gateway.today() + timedelta(days=1)
+    tomorrow = hub.inbound.today() + timedelta(days=1)
     assert ("date", tomorrow.isoformat()) in first, "'bsk' is tomorrow in WITA"
     assert {e["type"] for e in rows[1].entities["entities"]} == {"service"}
     metrics = await (await client.get("/metrics")).text()
@@ -72,7 +72,7 @@ async def test_low_confidence_gets_a_clarifying_question(
     aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
 ) -> None:
     client = await aiohttp_client(create_app(make_settings()))
-    client.app[HUB].gateway.nlu = UnsureEngine()
+    client.app[HUB].understanding.engine = UnsureEngine()
     chat = await ChatClient.connect(client)
     await chat.say("paspor gmn")
     (question,) = await chat.replies(1)

@@ -12,7 +12,7 @@ import pytest
 
 from hub.config import load_config
 from hub.nlu.builtin import BuiltinEngine
-from hub.understanding import load_builtin_engine
+from hub.pipeline.understanding import load_builtin_engine
 
 MONDAY = date(2026, 11, 30)
 

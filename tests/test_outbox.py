@@ -1,6 +1,6 @@
 """The durable dispatcher, end to end through a Hub on SQLite and on PostgreSQL.
 
-Replies are queued the real way (an inbound "halo" through the gateway makes the bot
+Replies are queued the real way (an inbound "halo" through the inbound pipeline makes the bot
 answer with a greeting and a menu), then the dispatcher loop sends them through a
 fake channel that fails on demand. Waiting is always a bounded poll of the database.
 """
@@ -100,13 +100,13 @@ async def running_hub(
 
 async def say(hub: Hub, text: str, sender: str = "citizen-1") -> None:
     """A citizen writes on the fake channel; returns once the bot's replies are queued."""
-    accepted = await hub.gateway.accept(
+    accepted = await hub.inbound.accept(
         InboundMessage(
             channel="fake", sender=sender, provider_message_id=f"in-{next(_ids)}", text=text
         )
     )
     assert not accepted.duplicate
-    await hub.gateway.idle()
+    await hub.inbound.idle()
 
 
 async def outbox_rows(hub: Hub | Database) -> list[RowMapping]:

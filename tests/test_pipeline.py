@@ -1,4 +1,4 @@
-"""The gateway's guarantees: kept on failure, resumed after a crash, health and metrics."""
+"""The inbound pipeline's guarantees: kept on failure, resumed after a crash, health and metrics."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ async def test_failed_message_is_kept_marked_and_apologised_for(
 ) -> None:
     client = await aiohttp_client(create_app(make_settings()))
     hub = client.app[HUB]
-    hub.gateway.dialogs = ExplodingDialogs()
+    hub.inbound.dialogs = ExplodingDialogs()
     chat = await ChatClient.connect(client)
     await chat.say("halo")
     (apology,) = await chat.replies(1)
@@ -80,7 +80,7 @@ async def test_restart_processes_messages_left_pending(
     hub = Hub(settings)
     await hub.start(dispatch=False)
     try:
-        await hub.gateway.idle()
+        await hub.inbound.idle()
         async with hub.db.engine.connect() as conn:
             states = (
                 (
@@ -121,8 +121,8 @@ async def test_numbered_reply_selects_the_offered_choice(
     await hub.start(dispatch=False)
     try:
         for n, text in enumerate(["menu", "3"]):
-            await hub.gateway.accept(InboundMessage("cli", "+6281234567890", f"m{n}", text=text))
-            await hub.gateway.idle()
+            await hub.inbound.accept(InboundMessage("cli", "+6281234567890", f"m{n}", text=text))
+            await hub.inbound.idle()
             await hub.dispatcher.drain()
     finally:
         await hub.close()
@@ -172,7 +172,7 @@ async def test_shutdown_finishes_in_flight_messages(make_settings: Callable[...,
     await hub.start(dispatch=False)
     session = str(uuid.uuid4())
     for n in range(5):
-        await hub.gateway.accept(InboundMessage("webchat", session, f"{session}:{n}", text="halo"))
+        await hub.inbound.accept(InboundMessage("webchat", session, f"{session}:{n}", text="halo"))
     await hub.close()  # no idle() first: close itself must let the work finish
     db = Database.open(make_settings().storage.url)
     try:

@@ -11,7 +11,7 @@ import pytest
 from hub.channels.base import Capabilities
 from hub.dialogs.engine import MENU_INTENTS
 from hub.model import Attachment, Choice, OutboundMessage, Reply
-from hub.render import Renderer, split_text
+from hub.pipeline.render import Renderer, split_text
 from hub.resources import templates_dir
 
 BUTTONS = Capabilities(buttons=True, max_buttons=10)

@@ -14,7 +14,7 @@ from hub.channels.sms_text import encoding, is_gsm7, segments, to_gsm7
 from hub.dialogs.engine import MENU_INTENTS
 from hub.dialogs.info import INFO_INTENTS, InfoFlow
 from hub.model import AddressKind, Choice, Reply
-from hub.render import Renderer
+from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
 from tests.test_care_dialog import care_sms_contexts
 

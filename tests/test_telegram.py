@@ -290,7 +290,7 @@ async def test_same_update_three_times_is_stored_and_answered_once(
     # halo: greeting and menu; the booking button: one question.
     await fake.wait_for("sendMessage", 3)
     await outbox_settled(client, 3)
-    await client.app[HUB].gateway.idle()
+    await client.app[HUB].inbound.idle()
     assert await count(client, inbound_count()) == 2
     assert await count(client, sa.select(sa.func.count()).select_from(outbox)) == 3
     assert len(fake.calls("sendMessage")) == 3, "one set of replies per update"

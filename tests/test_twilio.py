@@ -232,7 +232,7 @@ async def test_same_webhook_three_times_is_stored_and_answered_once(
     assert all([await r.text() == EMPTY_TWIML for r in (first, *again)])
     await fake_twilio.wait_for_messages(2)
     hub = client.app[HUB]
-    await hub.gateway.idle()
+    await hub.inbound.idle()
     await eventually(lambda: _zero(client), "every outbox row sent")
     assert await count(client, messages, messages.c.direction == "inbound") == 1
     assert await count(client, outbox) == 2

@@ -107,7 +107,7 @@ async def test_reply_waits_in_outbox_while_visitor_is_offline(
     client = await aiohttp_client(create_app(make_settings()))
     hub = client.app[HUB]
     session = uuid.uuid4().hex
-    accepted = await hub.gateway.accept(
+    accepted = await hub.inbound.accept(
         InboundMessage(
             channel="webchat", sender=session, provider_message_id=f"{session}:m1", text="halo"
         )

@@ -134,7 +134,7 @@ async def settled(client: TestClient[Any, Any], timeout: float = 10) -> list[Any
     hub = client.app[HUB]
     async with asyncio.timeout(timeout):
         while True:
-            await hub.gateway.idle()
+            await hub.inbound.idle()
             rows = await fetch(client, outbox_rows())
             if rows and all(row.status in ("sent", "failed") for row in rows):
                 return rows
@@ -408,10 +408,10 @@ async def test_outside_window_sends_the_configured_template(
     hub = Hub(settings)
     await hub.start(dispatch=False)
     try:
-        await hub.gateway.accept(
+        await hub.inbound.accept(
             InboundMessage("whatsapp_cloud", E164, "wamid.window-1", text="halo")
         )
-        await hub.gateway.idle()
+        await hub.inbound.idle()
         async with hub.db.begin() as conn:
             await conn.execute(
                 sa.update(identities)

@@ -3,7 +3,7 @@
 A booking names its applicant (the person who will stand at the counter, the citizen
 or someone they book for) so the counter can find the booking by the NIK on the KTP
 at check-in. The name is kept as written; the NIK only as ciphertext
-(:class:`hub.vault.NikVault`) in the field made for it, and shown masked
+(:class:`hub.security.vault.NikVault`) in the field made for it, and shown masked
 (``5103••••••••0001``) everywhere but where a role needs it. A citizen's own applicant
 may be remembered for their next booking, only after they agreed to it, and forgotten
 when they ask.
@@ -23,9 +23,9 @@ from typing import Protocol, TypeVar
 
 from hub.catalogue import Service
 from hub.model import utcnow
+from hub.security.vault import NikVault, SealedNikError
 from hub.store import contacts
 from hub.store.database import Database
-from hub.vault import NikVault, SealedNikError
 
 MAX_NAME = 200
 """Characters kept of an applicant's name (the column's size)."""
@@ -48,7 +48,7 @@ class Applicant:
 
     name: str
     nik: str | None = None
-    """Ciphertext (hub.vault), never the NIK in clear."""
+    """Ciphertext (hub.security.vault), never the NIK in clear."""
 
 
 class HasApplicant(Protocol):

@@ -7,7 +7,7 @@ a citizen who types it without the dash ("b7q4m2x") is still recognised by
 word "bersama" is never read as ``B-ERSAMA``).
 
 The booking confirmation carries a QR code of the code for check-in; ``qr_path`` is
-where the hub draws it (``hub.media``), kept here so dialogs name it without aiohttp.
+where the hub draws it (``hub.web.media``), kept here so dialogs name it without aiohttp.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ not exist, but one that fails is surely mistyped, and the citizen is told which 
 the correction is quick.
 
 Pure: no I/O, no logging. The NIK is in clear here only while it is being checked;
-the caller keeps it encrypted (:mod:`hub.vault`) and shows it masked.
+the caller keeps it encrypted (:mod:`hub.security.vault`) and shows it masked.
 """
 
 from __future__ import annotations

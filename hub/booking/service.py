@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,14 +24,14 @@ from hub.booking.applicant import Applicant, Applicants
 from hub.booking.calendar import BookingCalendar, Reason, Refusal, Session
 from hub.booking.codes import new_code, normalise_code, queue_label
 from hub.booking.reminders import DueReminder, ReminderRule, due_reminders
-from hub.catalogue import Catalogue, Service
+from hub.catalogue import Catalogue, CurrentCatalogue, Service, current
 from hub.config import BookingConfig
 from hub.model import utcnow
+from hub.security.vault import NikVault
 from hub.store import bookings as store
 from hub.store import reminders as reminder_store
 from hub.store.bookings import ACTIVE, BookingRecord, BookingStatus
 from hub.store.database import Database
-from hub.vault import NikVault
 
 _INSERT_ATTEMPTS = 5
 """Tries for a booking insert: a fresh code after the (one in a billion) code collision."""
@@ -59,7 +60,7 @@ class Booking:
     applicant_name: str | None = None
     """Who comes to the counter; None for a booking made before applicants were asked."""
     applicant_nik: str | None = None
-    """The applicant's NIK as ciphertext (hub.vault): show it through
+    """The applicant's NIK as ciphertext (hub.security.vault): show it through
     :meth:`hub.booking.applicant.Applicants.masked`, never as it is."""
 
     @property
@@ -98,19 +99,37 @@ class BookingService:
     def __init__(
         self,
         db: Database,
-        catalogue: Catalogue,
-        calendar: BookingCalendar,
+        catalogue: Catalogue | CurrentCatalogue,
         config: BookingConfig,
+        *,
+        timezone: ZoneInfo,
         clock: Callable[[], datetime] = utcnow,
         vault: NikVault | None = None,
     ) -> None:
-        """Without ``vault`` (unit tests) no applicant's NIK can be kept or matched."""
+        """``catalogue`` is the one in use (the hub's, followed on reload) or a fixed one;
+        ``timezone`` is the citizen's (``server.timezone``). Without ``vault`` (unit
+        tests) no applicant's NIK can be kept or matched."""
         self.db = db
-        self.catalogue = catalogue
-        self.calendar = calendar
+        self.catalogues = current(catalogue)
         self.config = config
+        self.timezone = timezone
         self.clock = clock
         self.applicants = Applicants(db, vault, clock)
+        self._calendar_of = self.catalogues.catalogue
+        self._calendar = BookingCalendar(self._calendar_of, config, timezone)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.catalogues.catalogue
+
+    @property
+    def calendar(self) -> BookingCalendar:
+        """The booking rules of the catalogue in use, rebuilt when it is replaced."""
+        catalogue = self.catalogues.catalogue
+        if catalogue is not self._calendar_of:
+            self._calendar = BookingCalendar(catalogue, self.config, self.timezone)
+            self._calendar_of = catalogue
+        return self._calendar
 
     # --- reading ----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ event and (through the :class:`TicketNotifier` the app plugs in) the message tha
 tells the citizen, so a citizen is told exactly what happened, once.
 
 A reporter's NIK is kept in its own field, encrypted with the hub's
-:class:`~hub.vault.NikVault` (never for an anonymous ticket); every text of a
+:class:`~hub.security.vault.NikVault` (never for an anonymous ticket); every text of a
 ticket is stored masked (hub.store.tickets).
 """
 
@@ -34,14 +34,14 @@ from hub.care.classify import ObjectKind, Priority
 from hub.care.sla import WorkingDays
 from hub.care.status import IllegalTransition, TicketStatus, check_transition
 from hub.care.ticket_ids import TicketId, find_ticket_ids, ticket_day
-from hub.catalogue import Catalogue
+from hub.catalogue import Catalogue, CurrentCatalogue, current
 from hub.config import CareConfig
 from hub.model import utcnow
 from hub.pii import mask_nik
+from hub.security.vault import NikVault, SealedNikError
 from hub.store import tickets as store
 from hub.store.database import Database
 from hub.store.tickets import AttachmentRecord, EventRecord, TicketRecord
-from hub.vault import NikVault, SealedNikError
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class CareService:
     def __init__(
         self,
         db: Database,
-        catalogue: Catalogue,
+        catalogue: Catalogue | CurrentCatalogue,
         config: CareConfig,
         working_days: WorkingDays,
         clock: Callable[[], datetime] = utcnow,
@@ -140,11 +140,16 @@ class CareService:
         """Without ``vault`` (unit tests) no reporter's NIK can be kept or shown."""
         self.db = db
         self.vault = vault
-        self.catalogue = catalogue
+        self.catalogues = current(catalogue)
         self.config = config
         self.working_days = working_days
         self.clock = clock
         self.notifier: TicketNotifier = notifier or _Silent()
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The catalogue in use (followed on reload)."""
+        return self.catalogues.catalogue
 
     # --- filing and reading -----------------------------------------------------------------
 

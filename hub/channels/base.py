@@ -20,7 +20,7 @@ from hub.model import AddressKind, DeliveryUpdate, InboundMessage, OutboundMessa
 
 
 class Acceptance(Protocol):
-    """What the gateway tells a channel once an inbound message is persisted."""
+    """What the inbound pipeline tells a channel once an inbound message is persisted."""
 
     @property
     def duplicate(self) -> bool: ...

@@ -2,7 +2,7 @@
 
 Each mail becomes one ``InboundMessage`` keyed by its Message-ID (the dedupe key,
 so a mail offered twice is answered once) with its subject and the ids it answers,
-by which the gateway keeps a thread in one conversation. Mail no person wrote (an
+by which the inbound pipeline keeps a thread in one conversation. Mail no person wrote (an
 out-of-office, a list, a mailer daemon, our own) gets no answer, so two robots
 never talk forever; a bounce marks the message it returns ``failed``.
 

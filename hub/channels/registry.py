@@ -10,8 +10,8 @@ from pathlib import Path
 
 from hub.channels.base import Channel, Coordination, NotAnswered
 from hub.channels.webchat import Limiter, WebchatChannel, WebchatSecurity
-from hub.client_ip import client_ip, trusted_networks
 from hub.config import Settings
+from hub.web.client_ip import client_ip, trusted_networks
 
 
 def build_channels(

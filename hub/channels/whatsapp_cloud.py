@@ -5,7 +5,7 @@ POST per batch of events, signed with the app secret (``X-Hub-Signature-256``).
 One POST may carry several messages and statuses; each message becomes its own
 ``InboundMessage`` (keyed by its ``wamid``), accepted in order, and Meta gets its
 200 only once all of them are stored, so a failure makes Meta resend the batch
-and the gateway's dedupe drops what was already kept.
+and the inbound pipeline's dedupe drops what was already kept.
 
 Outbound goes to ``POST {api_base_url}/{phone_number_id}/messages`` on the hub's
 shared client session. Choices become reply buttons (1-3) or a list (4-10); when

@@ -2,7 +2,7 @@
 
 The console gets its database, settings, clock and the coordinator (pub/sub for live
 updates across processes) here, never the ``Hub`` itself, so it cannot reach the
-channels or the dialogs behind the gateway's back.
+channels or the dialogs behind the pipeline's back.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class ConsoleContext:
     """The CARE domain: tickets, their moves and deadlines."""
     officer_reply: Callable[[int, int, str], Awaitable[bool]] | None = None
     """``(conversation_id, officer_id, text)``: queue an officer's answer in the outbox,
-    on the citizen's own channel (the gateway's door; the console knows no channel)."""
+    on the citizen's own channel (the outbound service's door; the console knows no channel)."""
     catalogue: Callable[[], Catalogue] | None = None
     """The catalogue in use (agencies and service names), read at each request."""
     limiter: RateLimiter | None = None

@@ -26,7 +26,7 @@ from aiohttp import web
 from hub.console.auth import AUTH
 from hub.console.context import console_context
 from hub.console.session import API_PREFIX, COOKIE, current_officer, json_error
-from hub.live import CONSOLE_TOPIC
+from hub.coordination.live import CONSOLE_TOPIC
 
 log = logging.getLogger(__name__)
 

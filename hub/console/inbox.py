@@ -43,7 +43,7 @@ from hub.console.session import (
     see_other,
     wants_json,
 )
-from hub.live import announce
+from hub.coordination.live import announce
 from hub.model import ConversationStatus
 from hub.store import audit as audit_store
 from hub.store import conversations as conversation_store

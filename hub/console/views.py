@@ -15,7 +15,6 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.client_ip import client_ip, trusted_networks
 from hub.console.auth import AUTH, NewSession, Role
 from hub.console.context import CONTEXT
 from hub.console.pages import render
@@ -31,6 +30,7 @@ from hub.console.session import (
 from hub.console.throttle import Throttled
 from hub.store import audit as audit_store
 from hub.store import officers as officer_store
+from hub.web.client_ip import client_ip, trusted_networks
 
 LOGIN_COOKIE = "omnihub_console_login"
 LOGIN_FIELD = "form_token"

@@ -7,7 +7,7 @@ Read from any message of a booking, at any step and together with other slots
 NIK, and consent to remember it ("ya, simpan"). A later message replaces what an
 earlier one said; a new name without a NIK drops the NIK given for another name.
 
-The NIK never reaches the flow in clear: the gateway masked it in the text and
+The NIK never reaches the flow in clear: the inbound pipeline masked it in the text and
 handed it over sealed (``DialogContext.sealed_niks``). It is opened here only to be
 checked (:func:`hub.booking.nik.check_nik`) and kept sealed in the flow's state. A
 mistyped one is explained from what is visible: its masked length ("kurang 1 digit",
@@ -169,7 +169,7 @@ class ApplicantSaid:
 
     name: str | None = None
     nik: str | None = None
-    """Sealed (hub.vault), and checked plausible."""
+    """Sealed (hub.security.vault), and checked plausible."""
     problem: NikCheck | None = None
     """A NIK given but wrong: what is wrong with it."""
     relation: str | None = None

@@ -35,7 +35,7 @@ officer will answer.
 State lives under ``care`` (the flow), ``care_rating`` (a resolved ticket
 waiting for its 1-5 rating), ``care_listed`` and ``care_shown`` (the tickets a list
 or a status just showed, read by the next message) as plain JSON. A NIK the
-citizen writes while filing is the reporter's: the flow keeps it as the gateway
+citizen writes while filing is the reporter's: the flow keeps it as the inbound pipeline
 hands it over, encrypted (``DialogContext.sealed_niks``), and the ticket stores it
 encrypted; the texts have it masked. Free-text answers are read with small
 word lists rather than the NLU: "sudah", "lewati" and "anonim" are not intents.
@@ -97,7 +97,7 @@ from hub.dialogs.info import short_name, typed_names
 from hub.dialogs.views import day_view, hhmm
 from hub.model import Choice, Reply
 from hub.nlu.base import Parse
-from hub.vault import SealedNikError
+from hub.security.vault import SealedNikError
 
 __all__ = [
     "CARE_INTENTS",

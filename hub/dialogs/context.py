@@ -17,5 +17,5 @@ class DialogContext:
     now: datetime | None = None
     """The hub's clock at this message (aware); flows that tell office hours need it."""
     sealed_niks: tuple[str, ...] = ()
-    """The NIKs this message held, encrypted (hub.vault); its text has them masked.
+    """The NIKs this message held, encrypted (hub.security.vault); its text has them masked.
     A flow that needs one (a complaint's reporter) keeps it in this form."""

@@ -1,6 +1,6 @@
 """The conversation flows: an understood message in, ``Reply``s and new state out.
 
-The engine is pure (no I/O): the gateway understands the message first (NLU),
+The engine is pure (no I/O): the inbound pipeline understands the message first (NLU),
 loads the conversation's state, calls :meth:`DialogEngine.handle` and stores what
 comes back in the same transaction. It chooses by intent; when the NLU is unsure
 it asks which of the two likeliest intents was meant instead of guessing.
@@ -9,7 +9,7 @@ Service information is answered by :mod:`hub.dialogs.info` from the catalogue.
 Queue booking (:mod:`hub.dialogs.booking`) and CARE (:mod:`hub.dialogs.care`:
 complaints, appreciations, their status and rating, handing a conversation to the
 officers) need their domain services, which do I/O: they run from
-:meth:`DialogEngine.respond`, the async door the gateway calls. A flow under way has
+:meth:`DialogEngine.respond`, the async door the inbound pipeline calls. A flow under way has
 the first say; without one, CARE (or an awaited rating), then booking, then the rest.
 
 A flow under way is a frame (:mod:`hub.dialogs.frames`): the engine never loses it
@@ -40,7 +40,7 @@ outside any flow count: a miss inside a booking or CARE flow is the flow's busin
 
 A handoff the citizen did not ask for (``failures``), and any handoff outside office
 hours, keeps the citizen served: the state gets :data:`SERVED` and, until an officer
-claims the conversation, the gateway still brings messages here. Clear requests are
+claims the conversation, the inbound pipeline still brings messages here. Clear requests are
 answered as usual; an unclear one gets no answer (it waits for the officer, with no
 fallback and no second handoff notice). A citizen who asks for a person (the NLU's
 ``talk_to_human`` or :mod:`hub.dialogs.person`'s words), or who is angry when the bot
@@ -57,7 +57,7 @@ from typing import Any
 
 from hub.booking import BookingService
 from hub.care.service import CareService
-from hub.catalogue import Catalogue, load_catalogue
+from hub.catalogue import Catalogue, CurrentCatalogue, current, load_catalogue
 from hub.dialogs import booking as booking_flow
 from hub.dialogs import cancel_words, frames
 from hub.dialogs import care as care_flow
@@ -68,6 +68,7 @@ from hub.dialogs.care_followup import LISTED, SHOWN
 from hub.dialogs.context import DialogContext
 from hub.dialogs.frames import Flow
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
+from hub.dialogs.offered import numbered_choice, remember_offered, take_offered
 from hub.dialogs.person import asks_for_a_person, demands_a_person
 from hub.model import Choice, Reply
 from hub.nlu.base import ENTITY_TYPES, Entity, IntentScore, Parse
@@ -152,7 +153,7 @@ class Outcome:
     understanding: Parse
     handoff: str | None = None
     """Why the conversation goes to the officers (asked, angry, repeated, failures);
-    None keeps it with the bot. The gateway moves it to ``handoff``."""
+    None keeps it with the bot. The inbound pipeline moves it to ``handoff``."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -160,29 +161,34 @@ class DialogEngine:
     def __init__(
         self,
         threshold: float = 0.4,
-        catalogue: Catalogue | None = None,
+        catalogue: Catalogue | CurrentCatalogue | None = None,
         bookings: BookingService | None = None,
         care: CareService | None = None,
         flow_timeout: timedelta = FLOW_TIMEOUT,
     ) -> None:
-        """``catalogue`` defaults to the shipped services.yaml (handy in tests).
+        """``catalogue`` defaults to the shipped services.yaml (handy in tests); the hub
+        passes the one in use, so a reload is answered from on the next message.
 
         Without ``bookings`` or ``care`` (the pure engine of unit tests) those
         intents are answered as not available, since they need the database.
         """
         self.threshold = threshold
         self.flow_timeout = flow_timeout
-        self.info = InfoFlow(catalogue if catalogue is not None else load_catalogue())
+        self._catalogues = current(catalogue if catalogue is not None else load_catalogue())
+        self._info = InfoFlow(self._catalogues.catalogue)
         self.booking = BookingFlow(bookings, _menu) if bookings is not None else None
         self.care = CareFlow(care, _menu, threshold) if care is not None else None
 
     @property
     def catalogue(self) -> Catalogue:
-        return self.info.catalogue
+        return self._catalogues.catalogue
 
-    def use_catalogue(self, catalogue: Catalogue) -> None:
-        """Answer from ``catalogue`` from the next message on (a reload; no restart)."""
-        self.info = InfoFlow(catalogue)
+    @property
+    def info(self) -> InfoFlow:
+        """The information answers, from the catalogue in use."""
+        if self._info.catalogue is not self._catalogues.catalogue:
+            self._info = InfoFlow(self._catalogues.catalogue)
+        return self._info
 
     def understand(self, turn: Turn) -> Parse:
         if turn.choice_payload and turn.choice_payload.startswith("/"):
@@ -194,7 +200,25 @@ class DialogEngine:
     async def respond(
         self, turn: Turn, state: dict[str, Any], locale: str, context: DialogContext
     ) -> Outcome:
-        """What the gateway calls: flows that need I/O (CARE, booking) get their turn here.
+        """What the inbound pipeline calls with the conversation's stored state.
+
+        A digit answering the numbered menu offered last becomes that choice
+        (:mod:`hub.dialogs.offered`), and what this turn offers is kept for the next.
+        """
+        state = dict(state)
+        offered = take_offered(state)
+        if turn.choice_payload is None:
+            chosen = numbered_choice(turn.text, offered)
+            if chosen is not None:
+                turn = dataclasses.replace(turn, choice_payload=chosen)
+        outcome = await self._converse(turn, state, locale, context)
+        remember_offered(outcome.state, outcome.replies)
+        return outcome
+
+    async def _converse(
+        self, turn: Turn, state: dict[str, Any], locale: str, context: DialogContext
+    ) -> Outcome:
+        """Flows that need I/O (CARE, booking) get their turn here.
 
         A flow under way has the first say (:meth:`_in_flow`); without one, a CARE
         intent or an awaited rating goes to CARE, a booking intent or a booking code

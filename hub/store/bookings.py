@@ -64,7 +64,8 @@ class BookingRecord:
     cancelled_at: datetime | None
     applicant_name: str | None = None
     applicant_nik: str | None = None
-    """The applicant's NIK as ciphertext (hub.vault), never in clear; None when not given."""
+    """The applicant's NIK as ciphertext (hub.security.vault), never in clear;
+    None when not given."""
 
 
 def _record(row: Any) -> BookingRecord:
@@ -189,7 +190,7 @@ async def insert_booking(
 ) -> BookingRecord:
     """Insert a ``booked`` row; IntegrityError when the contact already holds that day.
 
-    ``applicant_nik`` is ciphertext made by the caller (hub.vault)."""
+    ``applicant_nik`` is ciphertext made by the caller (hub.security.vault)."""
     row = (
         await conn.execute(
             sa.insert(bookings)

@@ -150,7 +150,7 @@ async def saved_applicant(conn: AsyncConnection, contact_id: int) -> SavedApplic
 async def save_applicant(
     conn: AsyncConnection, contact_id: int, name: str, sealed_nik: str, at: datetime
 ) -> None:
-    """Remember the citizen's own applicant (``sealed_nik``: ciphertext from hub.vault)."""
+    """Remember the citizen's own applicant (``sealed_nik``: ciphertext from hub.security.vault)."""
     await conn.execute(
         sa.update(contacts)
         .where(contacts.c.id == contact_id)

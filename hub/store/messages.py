@@ -2,7 +2,7 @@
 
 Every text is masked (:mod:`hub.pii`) before it is written: a citizen's words, the
 provider's raw payload (every string in it), the bot's and officers' replies,
-captions and errors. A NIK a flow needs travels apart, encrypted: the gateway
+captions and errors. A NIK a flow needs travels apart, encrypted: the inbound pipeline
 passes it as ``sealed_niks``, kept with the pending message until it is handled.
 """
 

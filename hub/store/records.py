@@ -37,7 +37,7 @@ class InboundRecord:
     attachments: list[dict[str, Any]]
     created_at: datetime
     sealed_niks: tuple[str, ...] = ()
-    """NIKs the text held, encrypted (hub.vault): the text itself is stored masked."""
+    """NIKs the text held, encrypted (hub.security.vault): the text itself is stored masked."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,7 +203,7 @@ bookings = sa.Table(
     sa.Column("checked_in_at", UTCDateTime(), nullable=True),
     sa.Column("cancelled_at", UTCDateTime(), nullable=True),
     # Who comes to the counter (migration 0009): the name, and the NIK as Fernet
-    # ciphertext (hub.vault), never in clear; NULL for bookings made before.
+    # ciphertext (hub.security.vault), never in clear; NULL for bookings made before.
     sa.Column("applicant_name", sa.String(200), nullable=True),
     sa.Column("applicant_nik", sa.Text, nullable=True),
     sa.Index(

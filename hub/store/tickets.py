@@ -2,7 +2,7 @@
 
 Free texts (description, incident, notes, rating comment, captions) are masked
 (:mod:`hub.pii`) before they are written, whoever calls; the reporter's NIK has its
-own field, ``reporter_nik``, which holds ciphertext only (:mod:`hub.vault`).
+own field, ``reporter_nik``, which holds ciphertext only (:mod:`hub.security.vault`).
 
 Status changes are conditional UPDATEs (``WHERE status = <the status read>``), so
 two officers moving one ticket at once cannot both succeed; the day's ticket numbers
@@ -54,7 +54,8 @@ class TicketRecord:
     rated_at: datetime | None
     needs_supervisor: bool
     reporter_nik: str | None = None
-    """The reporter's NIK as ciphertext (hub.vault), never in clear; None when not given."""
+    """The reporter's NIK as ciphertext (hub.security.vault), never in clear;
+    None when not given."""
     priority: str = "normal"
     """``high`` for bribery reports (shorter deadlines), else ``normal``."""
     object: str | None = None

@@ -1,7 +1,7 @@
 """The one place a NIK is kept in clear form: encrypted, in a field made for it.
 
 A NIK the hub needs (a ticket's reporter; later a booking's applicant) is stored as
-Fernet ciphertext made with the newest of ``security.nik_keys`` (:mod:`hub.keys`);
+Fernet ciphertext made with the newest of ``security.nik_keys`` (:mod:`hub.security.keys`);
 any of the listed keys still opens older values, so keys rotate by putting a new one
 first. Everywhere else a NIK is masked (:mod:`hub.pii`). The vault is handed to
 whoever needs it through constructors; nothing holds it globally.

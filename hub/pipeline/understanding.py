@@ -1,22 +1,27 @@
 """Putting the NLU together from configuration: catalogue, data, model, engine.
 
 ``hub.nlu`` knows nothing of files or settings (it may import only the model);
-this module, like ``hub.app``, is where the pieces meet.
+this module is where the pieces meet. :class:`Understanding` is what the inbound
+pipeline asks: the engine is loaded (or trained) when the hub starts, off the
+event loop, and follows the catalogue in use, so a reload's new synonyms are
+understood from the next message on without retraining.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from aiohttp import ClientSession
 
-from hub.catalogue import Catalogue, default_catalogue_path, load_catalogue
+from hub.catalogue import Catalogue, CurrentCatalogue, load_catalogue
 from hub.config import Settings
 from hub.nlu import builtin
-from hub.nlu.base import NluEngine
+from hub.nlu.base import NluEngine, Parse
 from hub.nlu.entities import EntityExtractor
-from hub.resources import nlu_data_dir
+from hub.resources import default_catalogue_path, nlu_data_dir
 
 
 def catalogue_for(settings: Settings) -> Catalogue:
@@ -96,3 +101,39 @@ def open_engine(
         fallback=engine,
         on_fallback=on_fallback,
     )
+
+
+class Understanding:
+    """The NLU of one hub process: no engine until :meth:`start`, then the configured one."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalogues: CurrentCatalogue,
+        on_fallback: Callable[[str], None] = lambda reason: None,
+    ) -> None:
+        self.settings = settings
+        self.catalogues = catalogues
+        self.on_fallback = on_fallback
+        self.engine: NluEngine | None = None
+        """None before start (and in a test that wants none): every text is out of scope."""
+        self._names_of: Catalogue | None = None
+
+    async def start(self, http: ClientSession) -> None:
+        """Load (or, when the data changed, train) the model: it takes a moment, so in a thread."""
+        catalogue = self.catalogues.catalogue
+        self.engine = await asyncio.to_thread(
+            open_engine, self.settings, catalogue, http, self.on_fallback
+        )
+        self._names_of = catalogue
+
+    async def parse(self, text: str, today: date) -> Parse | None:
+        """What ``text`` means; None without an engine."""
+        engine = self.engine
+        if engine is None:
+            return None
+        catalogue = self.catalogues.catalogue
+        if catalogue is not self._names_of:
+            await asyncio.to_thread(use_service_names, engine, catalogue)
+            self._names_of = catalogue
+        return await engine.parse(text, today=today)

@@ -14,9 +14,10 @@ import logging
 
 from hub.booking import Booking, BookingService
 from hub.booking.reminders import DueReminder
+from hub.dialogs.offered import after_notice
 from hub.dialogs.views import booking_view
-from hub.gateway import Gateway
 from hub.model import Reply
+from hub.pipeline.outbound import Outbound
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +25,9 @@ TEMPLATE = "booking_reminder"
 
 
 class ReminderSender:
-    def __init__(self, bookings: BookingService, gateway: Gateway) -> None:
+    def __init__(self, bookings: BookingService, outbound: Outbound) -> None:
         self.bookings = bookings
-        self.gateway = gateway
+        self.outbound = outbound
 
     async def send_due(self) -> int:
         """Queue every due reminder not sent yet; returns how many this call queued."""
@@ -41,7 +42,7 @@ class ReminderSender:
                 # One bad booking must not hold up the others; the next tick tries again.
                 log.exception("reminder not queued", extra={"kind": reminder.kind.value})
         if queued:
-            self.gateway.on_queued()
+            self.outbound.queued()
             log.info("reminders queued", extra={"count": queued})
         return queued
 
@@ -56,4 +57,6 @@ class ReminderSender:
         async with self.bookings.db.begin() as conn:
             if not await self.bookings.claim_reminder(conn, booking, reminder):
                 return False
-            return await self.gateway.queue_notice(conn, conversation_id, replies)
+            return await self.outbound.notice(
+                conn, conversation_id, replies, state_after=after_notice
+            )

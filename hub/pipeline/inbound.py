@@ -1,6 +1,6 @@
 """The inbound pipeline: dedupe, persist, find the conversation, understand, answer.
 
-A channel's webhook is acknowledged as soon as :meth:`Gateway.accept` returns,
+A channel's webhook is acknowledged as soon as :meth:`Inbound.accept` returns,
 which is after the message is committed. Processing happens afterwards under a
 per-conversation lock and always takes the conversation's *oldest* pending
 message, so one citizen's messages are answered in order even when several
@@ -8,54 +8,53 @@ tasks or processes race, and a restart picks up whatever was left pending.
 
 Personal data (hub.pii): a message is stored with its NIKs and phone numbers
 masked, in its text and its raw payload alike; the NIKs it held are kept beside it
-only encrypted (:class:`hub.vault.NikVault`) and reach the dialogs that way
+only encrypted (:class:`hub.security.vault.NikVault`) and reach the dialogs that way
 (``DialogContext.sealed_niks``), so a flow that needs one (a complaint's reporter)
 never sees, nor stores, it in clear. Replies are masked by the store as well.
+
+Understanding is :class:`hub.pipeline.understanding.Understanding`'s job, the
+conversation's next step the dialogs', and every reply leaves through
+:class:`hub.pipeline.outbound.Outbound`: this module only moves the message along.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub import addresses, pii
-from hub.channels.base import Capabilities, Channel
+from hub.channels.base import Capabilities
 from hub.config import Settings
 from hub.coordination import Coordinator
+from hub.coordination.live import announce
 from hub.coordination.ratelimit import RateLimiter, Verdict
 from hub.dialogs.engine import SERVED, DialogContext, DialogEngine, Outcome, Turn
-from hub.live import announce
 from hub.metrics import Metrics
 from hub.model import (
     ConversationStatus,
     DeliveryUpdate,
     InboundMessage,
-    OutboundMessage,
     ProcessingState,
     Reply,
     utcnow,
 )
-from hub.nlu.base import NluEngine, Parse
-from hub.render import Renderer
+from hub.nlu.base import Parse
+from hub.pipeline.outbound import Outbound
+from hub.pipeline.understanding import Understanding
+from hub.security.vault import NikVault
 from hub.store import Database, contacts, conversations, messages
-from hub.store import outbox as outbox_store
 from hub.store.records import ConversationRecord, InboundRecord
-from hub.vault import NikVault
 
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL_SECONDS = 3 * 24 * 3600
-CHOICES_KEY = "_choices"
 STATUS_RETRY_DELAYS = (0.5, 2.0, 10.0)
-OFFICER_TEMPLATE = "officer_text"
-"""An officer's own words: the template only passes the text through."""
 CITIZEN_RULE = "citizen"
 """The rate limit (``ratelimit.citizen``) on messages from one citizen address."""
 FLOOD_TEMPLATE = "rate_limited"
@@ -69,26 +68,27 @@ class NotAccepting(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """The gateway's answer to a channel: stored (or already stored) and safe to ack."""
+    """The pipeline's answer to a channel: stored (or already stored) and safe to ack."""
 
     duplicate: bool
     message_id: int | None = None
     conversation_id: int | None = None
 
 
-class Gateway:
+class Inbound:
+    """From a channel's webhook to the replies in the outbox, one conversation at a time."""
+
     def __init__(
         self,
         *,
         settings: Settings,
         db: Database,
         coordinator: Coordinator,
+        understanding: Understanding,
         dialogs: DialogEngine,
-        renderer: Renderer,
-        channels: Mapping[str, Channel],
+        outbound: Outbound,
         metrics: Metrics,
         vault: NikVault,
-        on_queued: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
         limiter: RateLimiter | None = None,
     ) -> None:
@@ -98,31 +98,24 @@ class Gateway:
         self.settings = settings
         self.db = db
         self.coordinator = coordinator
+        self.understanding = understanding
         self.dialogs = dialogs
-        self.renderer = renderer
-        self.channels = channels
+        self.outbound = outbound
         self.metrics = metrics
         self.vault = vault
-        self.on_queued = on_queued
         self.clock = clock
         self.limiter = limiter
-        self.nlu: NluEngine | None = None
-        """Set by the Hub once the engine is loaded; without one every text is out of scope."""
         self._zone = ZoneInfo(settings.server.timezone)
         self._tasks: set[asyncio.Task[None]] = set()
         self._status_retries: set[asyncio.Task[None]] = set()
         self._closing = asyncio.Event()
         self._accepting = True
 
-    def _capabilities(self, channel: str) -> Capabilities:
-        found = self.channels.get(channel)
-        return found.capabilities if found is not None else Capabilities()
-
     async def accept(self, msg: InboundMessage) -> Accepted:
         """Dedupe and persist one inbound message, then schedule its processing."""
         if not self._accepting:
             raise NotAccepting()
-        capabilities = self._capabilities(msg.channel)
+        capabilities = self.outbound.capabilities(msg.channel)
         address = addresses.normalise(msg.sender, capabilities.address_kind)
         key = f"dedupe:{msg.channel}:{msg.provider_message_id}"
         if await self.coordinator.seen(key):
@@ -174,7 +167,7 @@ class Gateway:
         if not verdict.allowed and not msg.hold:
             self.metrics.not_answered.labels(msg.channel, FLOOD_ERROR).inc()
             if noticed:
-                self.on_queued()
+                self.outbound.queued()
             # Not answered, but an officer holding the conversation sees it arrive.
             await announce(
                 self.coordinator, "message", conversation_id=conversation.id, message_id=message_id
@@ -212,8 +205,8 @@ class Gateway:
             return False
         quiet = max(verdict.retry_after, self.limiter.shortest_window(CITIZEN_RULE), 1.0)
         await self.coordinator.mark_seen(notice, quiet)
-        await self._queue_replies(
-            conn, conversation, [Reply(FLOOD_TEMPLATE)], conversation.locale, None
+        await self.outbound.replies(
+            conn, conversation, [Reply(FLOOD_TEMPLATE)], conversation.locale
         )
         return True
 
@@ -291,10 +284,11 @@ class Gateway:
 
     async def _understand(self, record: InboundRecord) -> Parse | None:
         """NLU runs outside any transaction: a Rasa call must not hold the database."""
-        if record.choice_payload or self.nlu is None or not record.text.strip():
+        if record.choice_payload or not record.text.strip():
             return None
-        parse = await self.nlu.parse(record.text, today=self.today())
-        self.metrics.nlu_intents.labels(parse.intent.name).inc()
+        parse = await self.understanding.parse(record.text, today=self.today())
+        if parse is not None:
+            self.metrics.nlu_intents.labels(parse.intent.name).inc()
         return parse
 
     async def _handle(self, record: InboundRecord) -> None:
@@ -347,16 +341,14 @@ class Gateway:
             await self._fail(record, exc)
             return
         self.metrics.pipeline_seconds.observe((utcnow() - record.created_at).total_seconds())
-        self.on_queued()
+        self.outbound.queued()
 
     async def _converse(
         self, conversation: ConversationRecord, record: InboundRecord, parse: Parse | None
     ) -> Outcome:
-        state = dict(conversation.state)
-        offered = state.pop(CHOICES_KEY, None)
         turn = Turn(
             text=record.text,
-            choice_payload=record.choice_payload or _numbered_choice(record.text, offered),
+            choice_payload=record.choice_payload,
             channel=conversation.channel,
             default_locale=self.settings.locale.default,
             supported_locales=tuple(self.settings.locale.supported),
@@ -371,12 +363,9 @@ class Gateway:
             now=self.clock(),
             sealed_niks=record.sealed_niks,
         )
-        outcome = await self.dialogs.respond(turn, state, conversation.locale, context)
+        outcome = await self.dialogs.respond(turn, conversation.state, conversation.locale, context)
         if outcome.replies and outcome.replies[0].template == "clarify":
             self.metrics.nlu_clarifications.inc()
-        offered_now = [c.payload for reply in outcome.replies for c in reply.choices]
-        if offered_now:
-            outcome.state[CHOICES_KEY] = offered_now
         return outcome
 
     async def _record(
@@ -386,7 +375,7 @@ class Gateway:
         record: InboundRecord,
         outcome: Outcome,
     ) -> None:
-        await self._queue_replies(conn, conversation, outcome.replies, outcome.locale, record)
+        await self.outbound.replies(conn, conversation, outcome.replies, outcome.locale, record)
         await conversations.save_dialog(
             conn, conversation.id, state=outcome.state, locale=outcome.locale
         )
@@ -403,100 +392,6 @@ class Gateway:
             entities=_stored_understanding(understanding),
         )
 
-    async def queue_notice(
-        self,
-        conn: Any,
-        conversation_id: int,
-        make_replies: Callable[[str], list[Reply]],
-        author: str = "bot",
-        state: Mapping[str, Any] | None = None,
-    ) -> bool:
-        """Queue messages the citizen did not prompt (a reminder, a ticket's news) on the
-        conversation's channel, in the citizen's language, inside the caller's
-        transaction. ``make_replies`` gets the locale; ``state`` keys are set in the
-        dialog state (a question now awaiting an answer), and choices offered become
-        the numbered menu a digit answers. False when the conversation is gone. The
-        caller calls :attr:`on_queued` after committing."""
-        conversation = await conversations.get(conn, conversation_id)
-        if conversation is None:
-            return False
-        replies = make_replies(conversation.locale)
-        await self._queue_replies(conn, conversation, replies, conversation.locale, None, author)
-        offered = [c.payload for reply in replies for c in reply.choices]
-        if state or offered:
-            new_state = {**conversation.state, **(state or {})}
-            if offered:
-                new_state[CHOICES_KEY] = offered
-            await conversations.save_dialog(
-                conn, conversation.id, state=new_state, locale=conversation.locale
-            )
-        return True
-
-    async def officer_reply(self, conversation_id: int, officer_id: int, text: str) -> bool:
-        """An officer's answer, queued in the outbox for the channel the citizen last
-        wrote on (long text split as the channel needs); False if no such conversation."""
-        if not text.strip():
-            raise ValueError("empty reply")
-        async with self.db.begin() as conn:
-            conversation = await conversations.get(conn, conversation_id)
-            if conversation is None:
-                return False
-            await self._queue_replies(
-                conn,
-                conversation,
-                [Reply(OFFICER_TEMPLATE, {"text": text.strip()})],
-                conversation.locale,
-                None,
-                author=f"officer:{officer_id}",
-            )
-        self.on_queued()
-        await announce(self.coordinator, "message", conversation_id=conversation_id)
-        return True
-
-    async def _queue_replies(
-        self,
-        conn: Any,
-        conversation: ConversationRecord,
-        replies: list[Reply],
-        locale: str,
-        record: InboundRecord | None,
-        author: str = "bot",
-    ) -> None:
-        capabilities = self._capabilities(conversation.channel)
-        rendered = [
-            out
-            for reply in replies
-            for out in self.renderer.render(
-                reply,
-                locale=locale,
-                channel=conversation.channel,
-                recipient=conversation.address,
-                capabilities=capabilities,
-                reply_to=record.provider_message_id if record else None,
-            )
-        ]
-        if capabilities.threaded:
-            rendered = _one_mail(rendered, conversation, automated=author == "bot")
-        for out in rendered:
-            message_id = await messages.insert_outbound(
-                conn,
-                conversation_id=conversation.id,
-                channel=conversation.channel,
-                author=author,
-                text=out.text,
-                attachments=[a.to_dict() for a in out.attachments],
-                reply_to_id=record.id if record else None,
-            )
-            payload = out.to_dict()
-            payload["idempotency_key"] = f"msg-{message_id}"
-            await outbox_store.enqueue(
-                conn,
-                message_id=message_id,
-                conversation_id=conversation.id,
-                channel=conversation.channel,
-                payload=payload,
-            )
-
     async def _fail(self, record: InboundRecord, exc: Exception) -> None:
         """Keep the message, mark it failed, and tell the citizen we have it."""
         error = f"{type(exc).__name__}: {exc}"[:500]
@@ -505,13 +400,13 @@ class Gateway:
                 await messages.mark_processed(conn, record.id, ProcessingState.FAILED, error=error)
                 conversation = await conversations.get(conn, record.conversation_id)
                 if conversation is not None:
-                    await self._queue_replies(
+                    await self.outbound.replies(
                         conn, conversation, [Reply("error")], conversation.locale, record
                     )
         except Exception:
             log.exception("could not mark a failed message", extra={"message_id": record.id})
             return
-        self.on_queued()
+        self.outbound.queued()
 
     async def recover(self, older_than_seconds: float | None = None) -> int:
         """Process what was left pending; returns how many conversations.
@@ -576,29 +471,6 @@ def _threading(msg: InboundMessage, capabilities: Capabilities) -> conversations
     )
 
 
-def _one_mail(
-    rendered: list[OutboundMessage], conversation: ConversationRecord, *, automated: bool
-) -> list[OutboundMessage]:
-    """A turn's replies as one mail in the conversation's thread: a citizen who wrote
-    one mail gets one answer, not one per paragraph."""
-    if not rendered:
-        return []
-    first = rendered[0]
-    texts = [out.text for out in rendered if out.text.strip()]
-    return [
-        dataclasses.replace(
-            first,
-            text="\n\n".join(texts),
-            choices=(),
-            attachments=tuple(a for out in rendered for a in out.attachments),
-            subject=conversation.subject,
-            references=conversation.thread,
-            reply_to=conversation.thread[-1] if conversation.thread else first.reply_to,
-            automated=automated,
-        )
-    ]
-
-
 def _stored_understanding(parse: Parse) -> dict[str, Any]:
     """What is kept of the NLU's answer (the store masks any NIK or phone in it)."""
     return {
@@ -609,13 +481,3 @@ def _stored_understanding(parse: Parse) -> dict[str, Any]:
             for e in parse.entities
         ],
     }
-
-
-def _numbered_choice(text: str, offered: Any) -> str | None:
-    """A digit answering a numbered menu becomes that choice's payload."""
-    if not isinstance(offered, list):
-        return None
-    stripped = text.strip().rstrip(".")
-    if stripped.isdigit() and 1 <= int(stripped) <= len(offered):
-        return str(offered[int(stripped) - 1])
-    return None

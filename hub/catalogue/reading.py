@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from hub.resources import default_catalogue_path
+
 _QUEUE_PREFIX = re.compile(r"[A-Z]{1,2}")
 
 
@@ -175,15 +177,6 @@ class Catalogue:
     def synonyms(self) -> dict[str, list[str]]:
         """Service id -> every name a citizen may use: what ``hub.nlu`` matches."""
         return {s.id: [s.name_id, s.name_en, *s.synonyms] for s in self.services.values()}
-
-
-def default_catalogue_path() -> Path:
-    """``hub/_data/services.yaml`` inside a wheel, else the repository's ``services.yaml``."""
-    package = Path(__file__).resolve().parent
-    for candidate in (package / "_data" / "services.yaml", package.parent / "services.yaml"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("services.yaml not found next to the hub package")
 
 
 def load_catalogue(path: Path | None = None) -> Catalogue:

@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from hub.booking import BookingService
 from hub.care.service import CareService
 from hub.config import Settings
-from hub.reminders import ReminderSender
+from hub.pipeline.booking_reminders import ReminderSender
 from hub.store.retention import Retention
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""Keys and the NIK vault: what the hub encrypts with, and how."""

@@ -1,0 +1,1 @@
+"""HTTP glue shared by the app: client addresses, /metrics access, media the hub serves."""
