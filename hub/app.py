@@ -26,7 +26,7 @@ from hub.care.sla import WorkingDays
 from hub.care_notices import CareNotices
 from hub.catalogue import Catalogue
 from hub.channels.base import Channel
-from hub.channels.email_files import MailFiles
+from hub.channels.email import MailFiles
 from hub.channels.registry import build_channels
 from hub.config import Settings
 from hub.console import ConsoleContext, setup_console
