@@ -25,7 +25,7 @@ from hub.care.service import CareService
 from hub.care.sla import WorkingDays
 from hub.catalogue import Catalogue, CurrentCatalogue
 from hub.channels.base import Channel
-from hub.channels.email_files import MailFiles
+from hub.channels.email import MailFiles
 from hub.channels.registry import build_channels
 from hub.config import Settings
 from hub.console import ConsoleContext, setup_console

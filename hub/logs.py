@@ -42,7 +42,7 @@ _CORE_KEYS = frozenset({"ts", "level", "logger", "msg", "exc", "stack"})
 
 # High volume, and httpx/httpcore write request URLs (with Telegram's token) at INFO.
 # The mail libraries (aiosmtpd, aioimaplib) are kept quiet by
-# hub.channels.email_listen.LibraryLogGuard while they are in use.
+# hub.channels.email.listen.LibraryLogGuard while they are in use.
 _NOISY_LOGGERS = ("aiohttp.access", "sqlalchemy.engine", "httpx", "httpcore")
 
 

@@ -289,7 +289,7 @@ class Dovecot:
     # -- for the code under test ---------------------------------------------------------
 
     def imap_config(self, **overrides: Any) -> EmailImapConfig:
-        """Settings for :class:`hub.channels.email_imap.ImapPoller` against this server."""
+        """Settings for :class:`hub.channels.email.imap.ImapPoller` against this server."""
         values: dict[str, Any] = {
             "enabled": True,
             "host": "127.0.0.1",

@@ -9,7 +9,7 @@ from typing import cast
 
 import pytest
 
-from hub.channels.email_compose import FilePart, MailComposer, base_subject, message_id_for
+from hub.channels.email.compose import FilePart, MailComposer, base_subject, message_id_for
 from hub.model import OutboundMessage
 from hub.resources import templates_dir
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from hub.channels.email_imap import (
+from hub.channels.email.imap import (
     ImapError,
     ImapPoller,
     _Session,
     parse_fetch_body,
     parse_search,
 )
-from hub.channels.email_listen import MailDeferred
+from hub.channels.email.listen import MailDeferred
 from tests.mailservers import Dovecot
 
 

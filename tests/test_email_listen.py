@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from hub.channels.email_listen import MAX_RECIPIENTS, MailDeferred, MailListener
+from hub.channels.email.listen import MAX_RECIPIENTS, MailDeferred, MailListener
 from hub.config import EmailListenConfig
 
 OWN = "layanan@mpp.example"

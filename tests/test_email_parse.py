@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from hub.channels.email_parse import ParsedMail, parse_mail, safe_filename
-from hub.channels.email_text import html_to_text, latest_reply
+from hub.channels.email.parse import ParsedMail, parse_mail, safe_filename
+from hub.channels.email.text import html_to_text, latest_reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
 OWN = "layanan@mpp.example"

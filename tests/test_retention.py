@@ -25,7 +25,7 @@ from aiohttp.web import Application
 
 from hub import cli
 from hub.app import HUB, create_app
-from hub.channels.email_files import MailFiles
+from hub.channels.email import MailFiles
 from hub.config import Settings
 from hub.store import Database, migrate, stats
 from hub.store.retention import PurgeReport, Retention

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import aioimaplib  # type: ignore[import-untyped]
 
-from hub.channels.email_listen import LibraryLogGuard, MailDeferred, OnMail
+from hub.channels.email.listen import LibraryLogGuard, MailDeferred, OnMail
 from hub.config import EmailImapConfig
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from urllib.parse import unquote
 
-from hub.channels.email_text import html_to_text, latest_reply
+from hub.channels.email.text import html_to_text, latest_reply
 
 __all__ = ["Bounce", "MailAttachment", "ParsedMail", "parse_mail", "safe_filename"]
 
@@ -103,7 +103,7 @@ class ParsedMail:
     """The one ``Reply-To`` address when it differs from ``sender`` (a web form's mail
     from a no-reply address): where a person clicking Reply would answer."""
     auth_results: tuple[str, ...] = ()
-    """Every ``Authentication-Results`` header, topmost first (email_auth decides which
+    """Every ``Authentication-Results`` header, topmost first (``auth`` decides which
     one to believe)."""
 
 

@@ -7,7 +7,7 @@ out-of-office, a list, a mailer daemon, our own) gets no answer, so two robots
 never talk forever; a bounce marks the message it returns ``failed``.
 
 A ``From`` is believed only as far as the receiving server vouches for it
-(``email_auth``): unverified mail is kept for officers, answered to nobody, and never
+(``auth``): unverified mail is kept for officers, answered to nobody, and never
 joins the history of the address it names; a ``Reply-To`` is followed only for the
 operator's own web forms.
 """
@@ -38,11 +38,11 @@ from hub.channels.base import (
     OnStatus,
     RouteDef,
 )
-from hub.channels.email_auth import trusted_results, verified_sender
-from hub.channels.email_compose import FilePart, MailComposer, base_subject
-from hub.channels.email_files import ROUTE, MailFiles
-from hub.channels.email_listen import MailDeferred, MailListener
-from hub.channels.email_parse import ParsedMail, parse_mail
+from hub.channels.email.auth import trusted_results, verified_sender
+from hub.channels.email.compose import FilePart, MailComposer, base_subject
+from hub.channels.email.files import ROUTE, MailFiles
+from hub.channels.email.listen import MailDeferred, MailListener
+from hub.channels.email.parse import ParsedMail, parse_mail
 from hub.config import EmailConfig
 from hub.model import (
     AddressKind,
@@ -56,7 +56,7 @@ from hub.model import (
 )
 
 if TYPE_CHECKING:
-    from hub.channels.email_imap import ImapPoller
+    from hub.channels.email.imap import ImapPoller
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class EmailChannel(Channel):
             self._listener = MailListener(self.config.listen, self.config.address, self.take)
             await self._listener.start()
         if self.config.imap.enabled:
-            from hub.channels.email_imap import ImapPoller
+            from hub.channels.email.imap import ImapPoller
 
             self._poller = ImapPoller(
                 self.config.imap,
@@ -338,7 +338,7 @@ class EmailChannel(Channel):
 
     async def check_mailbox(self) -> int:
         """Log in to the IMAP mailbox and count the mail waiting there, taking none."""
-        from hub.channels.email_imap import ImapPoller
+        from hub.channels.email.imap import ImapPoller
 
         async def untouched(raw: bytes, sender: str | None) -> None:
             raise MailDeferred("checking only")

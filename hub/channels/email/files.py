@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from aiohttp import web
 
-from hub.channels.email_parse import safe_filename
+from hub.channels.email.parse import safe_filename
 
 ROUTE = "/media/mail/{token}/{name}"
 PREFIX = "/media/mail/"
