@@ -604,7 +604,7 @@ class SecurityConfig(_Section):
 
 
 class PrivacyConfig(_Section):
-    """How long personal data is kept (README: Security and privacy)."""
+    """How long personal data is kept (docs/security.md, retention)."""
 
     retention_days: int | None = Field(default=None, ge=1)
     """Purge conversations closed longer ago than this, daily; null: keep (purge by hand)."""
@@ -617,7 +617,7 @@ class LoggingConfig(_Section):
 
 
 class Settings(BaseSettings):
-    """The whole configuration; every key documented in README.md."""
+    """The whole configuration; every key documented in docs/configuration.md."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,

@@ -7,7 +7,7 @@ booking's status change), so the jobs run in every hub process and still act
 once, and a restart resumes from what the database says. That is why the jobs
 themselves are kept in APScheduler's memory store: they are the same fixed few
 in every process, rebuilt at start. (APScheduler 3's SQLAlchemy job store is
-synchronous and does not coordinate several schedulers sharing it; see README.)
+synchronous and does not coordinate several schedulers sharing it; see docs/operations.md.)
 """
 
 from __future__ import annotations

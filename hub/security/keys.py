@@ -4,7 +4,7 @@ Set them in config (``security.secret_key``, ``security.nik_keys``) when several
 machines run the hub. On the embedded default nobody has to: the first start
 writes generated keys to ``security.keys_file`` (mode 0600) and every later start,
 and every process on the machine, reads the same ones. Losing that file makes
-stored NIKs unreadable, so it belongs in the backups (README: Security and privacy).
+stored NIKs unreadable, so it belongs in the backups (docs/operations.md, backups).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ def _json() -> sa.types.TypeEngine[Any]:
 
 def upgrade() -> None:
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        # NULL: a token made before scopes existed (README: its documented default).
+        # NULL: a token made before scopes existed (docs/security.md: its documented default).
         batch_op.add_column(sa.Column("scopes", _json(), nullable=True))
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         # Fernet ciphertext of the reporter's NIK; never the NIK itself.
