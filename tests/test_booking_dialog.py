@@ -227,7 +227,7 @@ async def test_refused_dates_give_the_reason_and_the_next_dates(
 
 async def test_a_full_session_offers_the_other_sessions(client: TestClient[Any, Any]) -> None:
     hub = client.app[HUB]
-    hub.bookings.catalogue = with_quota(hub.catalogue, paspor=3)  # one place per session
+    hub.catalogues.replace(with_quota(hub.catalogue, paspor=3))  # one place per session
     first = await chat_on(client)
     await first.say("antri paspor besok pagi")
     await first.say(APPLICANT)
@@ -405,7 +405,7 @@ async def test_the_session_fills_up_before_the_citizen_says_yes(
     client: TestClient[Any, Any],
 ) -> None:
     hub = client.app[HUB]
-    hub.bookings.catalogue = with_quota(hub.catalogue, paspor=3)  # one place per session
+    hub.catalogues.replace(with_quota(hub.catalogue, paspor=3))  # one place per session
     chat = await chat_on(client)
     await chat.say("antri paspor besok pagi")
     [confirm] = await chat.say(APPLICANT)
@@ -473,7 +473,7 @@ async def test_a_refused_reschedule_leaves_the_booking_as_it_was(
     client: TestClient[Any, Any],
 ) -> None:
     hub = client.app[HUB]
-    hub.bookings.catalogue = with_quota(hub.catalogue, ktp_el_baru=3)  # one place per session
+    hub.catalogues.replace(with_quota(hub.catalogue, ktp_el_baru=3))  # one place per session
     chat = await chat_on(client)
     await chat.say("antri ktp besok pagi")
     await chat.say(APPLICANT)
