@@ -21,7 +21,7 @@ from aiohttp.web import Application
 
 from hub.app import HUB, Hub, create_app
 from hub.booking import Booking, BookingStatus
-from hub.booking.reminders import ReminderKind, ReminderRule, due_reminders
+from hub.booking.reminder_rules import ReminderKind, ReminderRule, due_reminders
 from hub.config import Settings
 from hub.store.tables import booking_reminders, identities, outbox
 from tests.chat_client import ChatClient

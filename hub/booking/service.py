@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.booking.applicant import Applicant, Applicants
 from hub.booking.calendar import BookingCalendar, Reason, Refusal, Session
 from hub.booking.codes import new_code, normalise_code, queue_label
-from hub.booking.reminders import DueReminder, ReminderRule, due_reminders
+from hub.booking.reminder_rules import DueReminder, ReminderRule, due_reminders
 from hub.catalogue import Catalogue, CurrentCatalogue, Service, current
 from hub.config import BookingConfig
 from hub.model import utcnow

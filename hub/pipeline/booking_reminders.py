@@ -1,6 +1,6 @@
 """Sending the booking reminders that are due, each once, on the citizen's own channel.
 
-The booking service says which reminders are due (:mod:`hub.booking.reminders` has
+The booking service says which reminders are due (:mod:`hub.booking.reminder_rules` has
 the rules); each is claimed and queued in one transaction, so a reminder is sent
 exactly once however many hub processes look for due reminders, and a restart
 neither loses nor repeats one. Delivery then is the outbox's job: a provider outage
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from hub.booking import Booking, BookingService
-from hub.booking.reminders import DueReminder
+from hub.booking.reminder_rules import DueReminder
 from hub.dialogs.offered import after_notice
 from hub.dialogs.views import booking_view
 from hub.model import Reply
