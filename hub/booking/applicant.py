@@ -96,13 +96,6 @@ class Applicants:
         except SealedNikError:
             return UNREADABLE_MASK
 
-    def same_person(self, sealed_a: str | None, sealed_b: str | None) -> bool:
-        """Whether two sealed NIKs are the same NIK."""
-        if not sealed_a or not sealed_b:
-            return False
-        a, b = self.open(sealed_a), self.open(sealed_b)
-        return a is not None and a == b
-
     def matching(self, items: Iterable[T], nik: str) -> list[T]:
         """Those of ``items`` whose applicant NIK is ``nik`` (in clear, any spelling)."""
         try:

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -153,7 +153,6 @@ class Outcome:
     handoff: str | None = None
     """Why the conversation goes to the officers (asked, angry, repeated, failures);
     None keeps it with the bot. The gateway moves it to ``handoff``."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class DialogEngine:
