@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.channels.base import Channel, Coordination, NotAnswered
+from hub.channels.base import Channel, NotAnswered
 from hub.channels.webchat import Limiter, WebchatChannel, WebchatSecurity
 from hub.client_ip import client_ip, trusted_networks
 from hub.config import Settings
+from hub.model import Coordination
 
 
 def build_channels(
