@@ -35,7 +35,8 @@ from hub.config import BookingConfig
 from hub.store import Database, migrate
 from hub.store.tables import contacts
 
-NOW = datetime(2026, 12, 14, 7, 0, tzinfo=ZoneInfo("Asia/Makassar"))  # a Monday morning
+WITA = ZoneInfo("Asia/Makassar")
+NOW = datetime(2026, 12, 14, 7, 0, tzinfo=WITA)  # a Monday morning
 DAY = date(2026, 12, 15)
 SERVICES = ["ktp_el_baru", "kartu_keluarga", "akta_kelahiran", "paspor", "skck"]
 SESSIONS = ["pagi", "siang", "sore"]
@@ -102,7 +103,7 @@ async def run(url: str, attempts: int, concurrency: int) -> None:
         # Room for everyone in the spread run: every session holds all attempts.
         catalogue = _catalogue(attempts * len(SESSIONS), SERVICES)
         service = BookingService(
-            db, catalogue, BookingCalendar(catalogue, config), config, lambda: NOW
+            db, catalogue, BookingCalendar(catalogue, config, WITA), config, lambda: NOW
         )
         slots = [(s, p) for s in SERVICES for p in SESSIONS]
         spread = [(people[n], *slots[n % len(slots)]) for n in range(attempts)]
@@ -113,7 +114,7 @@ async def run(url: str, attempts: int, concurrency: int) -> None:
         # One session holding a fifth of the attempts: the rest race for nothing.
         hot_catalogue = _catalogue(attempts // 5 * len(SESSIONS), [HOT])
         hot_service = BookingService(
-            db, hot_catalogue, BookingCalendar(hot_catalogue, config), config, lambda: NOW
+            db, hot_catalogue, BookingCalendar(hot_catalogue, config, WITA), config, lambda: NOW
         )
         hot = [(people[attempts + n], HOT, "siang") for n in range(attempts)]
         _report("hot", attempts, *await _load(hot_service, hot, concurrency))

@@ -176,7 +176,9 @@ class Hub:
             clock=clock,
             limiter=self.limiter,
         )
-        self.care.notifier = CareNotices(self.gateway, lambda: self.catalogue, self.metrics)
+        self.care.notifier = CareNotices(
+            self.gateway, lambda: self.catalogue, self.metrics, self.care.working_days.timezone
+        )
         self.reminders = ReminderSender(self.bookings, self.gateway)
         self.retention = retention_for(self.db, settings, clock)
         self.scheduler = Scheduler(

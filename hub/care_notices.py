@@ -9,6 +9,7 @@ consoles, count SLA breaches).
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,12 +24,18 @@ from hub.model import Reply
 
 class CareNotices:
     def __init__(
-        self, gateway: Gateway, catalogue: Callable[[], Catalogue], metrics: Metrics
+        self,
+        gateway: Gateway,
+        catalogue: Callable[[], Catalogue],
+        metrics: Metrics,
+        zone: ZoneInfo,
     ) -> None:
-        """``catalogue`` is read at each change, so a reload is used at once."""
+        """``catalogue`` is read at each change, so a reload is used at once; ``zone``
+        (server.timezone) is the one the notices' dates are told in."""
         self.gateway = gateway
         self.catalogue = catalogue
         self.metrics = metrics
+        self.zone = zone
 
     async def ticket_changed(self, conn: AsyncConnection, ticket: Ticket, change: Change) -> None:
         if ticket.conversation_id is None:
@@ -36,7 +43,7 @@ class CareNotices:
         catalogue = self.catalogue()
 
         def replies(locale: str) -> list[Reply]:
-            return ticket_notice(ticket, change, catalogue, locale)
+            return ticket_notice(ticket, change, catalogue, locale, self.zone)
 
         await self.gateway.queue_notice(
             conn, ticket.conversation_id, replies, state=notice_state(ticket, change)

@@ -60,7 +60,7 @@ def with_quota(catalogue: Catalogue = CATALOGUE, **quotas: int) -> Catalogue:
 
 
 def calendar(catalogue: Catalogue = CATALOGUE, **booking: object) -> BookingCalendar:
-    return BookingCalendar(catalogue, BookingConfig.model_validate(booking))
+    return BookingCalendar(catalogue, BookingConfig.model_validate(booking), WITA)
 
 
 def refused(result: Booking | Refusal | None) -> Refusal:
@@ -335,7 +335,7 @@ def service(
     db: Database, clock: Clock, catalogue: Catalogue = CATALOGUE, **booking: object
 ) -> BookingService:
     config = BookingConfig.model_validate(booking)
-    return BookingService(db, catalogue, BookingCalendar(catalogue, config), config, clock)
+    return BookingService(db, catalogue, BookingCalendar(catalogue, config, WITA), config, clock)
 
 
 async def taken(db: Database, service_id: str, day: date, session: str) -> int:
@@ -693,9 +693,11 @@ async def main(url, people, quota):
     ktp = dataclasses.replace(catalogue.services["ktp_el_baru"], daily_quota=quota)
     catalogue = dataclasses.replace(catalogue, services={**catalogue.services, ktp.id: ktp})
     config = BookingConfig()
-    now = datetime(2026, 12, 14, 7, tzinfo=ZoneInfo("Asia/Makassar"))
+    wita = ZoneInfo("Asia/Makassar")
+    now = datetime(2026, 12, 14, 7, tzinfo=wita)
     db = Database.open(url)
-    service = BookingService(db, catalogue, BookingCalendar(catalogue, config), config, lambda: now)
+    calendar = BookingCalendar(catalogue, config, wita)
+    service = BookingService(db, catalogue, calendar, config, lambda: now)
     await db.ping()
     print("ready", flush=True)
     sys.stdin.readline()  # the test says go once both processes are ready
