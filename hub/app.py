@@ -165,7 +165,9 @@ class Hub:
                 closures=frozenset(settings.care.closures),
             ),
             clock=clock,
-            notifier=CareNotices(self.outbound, self.catalogues, self.metrics, self.coordinator),
+            notifier=CareNotices(
+                self.outbound, self.catalogues, self.metrics, self.coordinator, zone
+            ),
             vault=self.vault,
         )
         self.understanding = Understanding(settings, self.catalogues, self._count_nlu_fallback)

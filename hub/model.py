@@ -4,16 +4,22 @@ Channels translate provider payloads into these at the edge; nothing behind the
 inbound pipeline ever sees a provider's format. Instances are frozen and slotted so a
 message cannot be changed on its way through the pipeline; provider fields we do
 not model are kept read-only in ``raw`` (like python-telegram-bot's ``api_kwargs``).
+
+The coordination contracts (:class:`PubSub`, :class:`Locks`, :class:`Coordination`)
+live here too: channels and the pipeline both speak them, channels may import
+nothing of hub but this module and the config, and ``hub.coordination`` implements
+them (its ``Coordinator`` adds dedupe keys and health).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 
 def utcnow() -> datetime:
@@ -246,3 +252,27 @@ class DeliveryUpdate:
     error_code: str = ""
     error_message: str = ""
     at: datetime = field(default_factory=utcnow)
+
+
+class PubSub(Protocol):
+    """Fan-out between hub processes (in-process or Redis)."""
+
+    async def publish(self, topic: str, data: str) -> int:
+        """Send ``data`` to every current subscriber of ``topic``; returns how many."""
+
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
+        """Receive what is published on ``topic`` while the context is open."""
+
+
+class Locks(Protocol):
+    """Locks shared by hub processes (in-process or Redis)."""
+
+    def lock(
+        self, key: str, *, lease_seconds: float = 30.0, wait_seconds: float = 60.0
+    ) -> AbstractAsyncContextManager[None]:
+        """Hold ``key`` exclusively; waiters get it in turn. Entering raises
+        ``hub.coordination.LockTimeout`` when it cannot be taken within ``wait_seconds``."""
+
+
+class Coordination(PubSub, Locks, Protocol):
+    """What the hub's coordinator offers channels: fan-out and shared locks."""

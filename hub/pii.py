@@ -167,6 +167,10 @@ def mask_nik(digits: str) -> str:
     return f"{digits[:4]}{BULLET * 8}{digits[-4:]}"
 
 
+NIK_UNREADABLE = BULLET * NIK_DIGITS
+"""What is shown of a stored NIK that no configured key opens any more."""
+
+
 def mask_phone(digits: str) -> str:
     """``•••• 7890``: the last four digits, as the console shows a citizen's address."""
     return f"{BULLET * 4} {digits[-4:]}"

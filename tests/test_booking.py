@@ -60,7 +60,7 @@ def with_quota(catalogue: Catalogue = CATALOGUE, **quotas: int) -> Catalogue:
 
 
 def calendar(catalogue: Catalogue = CATALOGUE, **booking: object) -> BookingCalendar:
-    return BookingCalendar(catalogue, BookingConfig.model_validate(booking))
+    return BookingCalendar(catalogue, BookingConfig.model_validate(booking), WITA)
 
 
 def refused(result: Booking | Refusal | None) -> Refusal:
@@ -693,7 +693,8 @@ async def main(url, people, quota):
     ktp = dataclasses.replace(catalogue.services["ktp_el_baru"], daily_quota=quota)
     catalogue = dataclasses.replace(catalogue, services={**catalogue.services, ktp.id: ktp})
     config = BookingConfig()
-    now = datetime(2026, 12, 14, 7, tzinfo=ZoneInfo("Asia/Makassar"))
+    wita = ZoneInfo("Asia/Makassar")
+    now = datetime(2026, 12, 14, 7, tzinfo=wita)
     db = Database.open(url)
     service = BookingService(db, catalogue, config, timezone=now.tzinfo, clock=lambda: now)
     await db.ping()

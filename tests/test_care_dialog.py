@@ -9,7 +9,7 @@ end of Thursday 3 December (3 working days).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -659,25 +659,65 @@ async def test_notices_for_officers_changes_only(client: TestClient[Any, Any]) -
     detail = await hub.care.get(FIRST)
     assert detail is not None
     ticket = detail.ticket
-    catalogue = hub.catalogue
+    catalogue, zone = hub.catalogue, hub.care.working_days.timezone
+
+    def notices(change: Change, locale: str = "id") -> list[Reply]:
+        return ticket_notice(ticket, change, catalogue, locale, zone)
+
     citizen = Actor("citizen", ActorRole.CITIZEN)
-    assert ticket_notice(ticket, Change("status", citizen, None, "received"), catalogue, "id") == []
-    assert ticket_notice(ticket, Change("note", SUPERVISOR, note="x"), catalogue, "id") == []
-    assert ticket_notice(ticket, Change("sla_breach", SYSTEM, "received"), catalogue, "id") == []
+    assert notices(Change("status", citizen, None, "received")) == []
+    assert notices(Change("note", SUPERVISOR, note="x")) == []
+    assert notices(Change("sla_breach", SYSTEM, "received")) == []
 
     rejected = Change("status", SUPERVISOR, "received", "rejected", "Bukan wewenang MPP")
-    [notice] = ticket_notice(ticket, rejected, catalogue, "en")
+    [notice] = notices(rejected, "en")
     assert notice.context["note"] == "Bukan wewenang MPP" and notice.choices == ()
     assert notice_state(ticket, rejected) == {}
 
     closed = Change("status", SYSTEM, "resolved", "closed", "auto")
-    [notice] = ticket_notice(ticket, closed, catalogue, "id")
+    [notice] = notices(closed)
     assert notice.context["note"] == "", "the system's notes are not for citizens"
 
     resolved = Change("status", SUPERVISOR, "in_progress", "resolved", "Sudah beres")
-    [notice] = ticket_notice(ticket, resolved, catalogue, "id")
+    [notice] = notices(resolved)
     assert [c.title for c in notice.choices] == [f"@rating.{n}" for n in range(1, 6)]
     assert notice_state(ticket, resolved) == {RATING_STATE: FIRST}
+    await chat.chat.close()
+
+
+async def test_ticket_ids_and_notices_follow_the_configured_zone(
+    aiohttp_client: AiohttpClient,
+    make_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``server.timezone``, not WITA: filed at 23:30 on Monday in Jakarta (already 00:30
+    on Tuesday in Bali), the ticket is Monday's, and so are the dates of its notices."""
+    jakarta = make_settings(server={"timezone": "Asia/Jakarta"})
+    clock = Clock(datetime(2026, 11, 30, 16, 30, tzinfo=UTC))
+    client = await aiohttp_client(create_app(jakarta, clock=clock))
+    hub = client.app[HUB]
+    chat = await chat_on(client)
+    assert await chat.file() == FIRST
+
+    told: list[Reply] = []
+    queue_notice = hub.gateway.queue_notice
+
+    async def recording(
+        conn: Any, conversation_id: int, make_replies: Callable[[str], list[Reply]], **kw: Any
+    ) -> bool:
+        def replies(locale: str) -> list[Reply]:
+            made = make_replies(locale)
+            told.extend(made)
+            return made
+
+        return await queue_notice(conn, conversation_id, replies, **kw)
+
+    monkeypatch.setattr(hub.gateway, "queue_notice", recording)
+    await hub.care.change_status(FIRST, "verified", SUPERVISOR)
+    [notice] = told
+    assert notice.context["ticket"]["filed"]["iso"] == "2026-11-30"
+    # 3 working days: by the end of Thursday in Jakarta (Friday 01:00 in Bali).
+    assert notice.context["ticket"]["due"]["iso"] == "2026-12-03"
     await chat.chat.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -10,6 +11,7 @@ from hub.care.status import IllegalTransition, TicketStatus, allowed_next, check
 from hub.care.ticket_ids import TicketId, find_ticket_ids, ticket_day
 
 S = TicketStatus
+WITA = ZoneInfo("Asia/Makassar")
 
 
 @pytest.mark.parametrize(
@@ -68,7 +70,7 @@ def test_ticket_ids_found_as_citizens_type_them() -> None:
 
 def test_ticket_day_is_the_wita_day() -> None:
     # 17:30 UTC on 29 November is already 01:30 on 30 November in Bali.
-    assert ticket_day(datetime(2026, 11, 29, 17, 30, tzinfo=UTC)) == date(2026, 11, 30)
-    assert ticket_day(datetime(2026, 11, 29, 15, 59, tzinfo=UTC)) == date(2026, 11, 29)
+    assert ticket_day(datetime(2026, 11, 29, 17, 30, tzinfo=UTC), WITA) == date(2026, 11, 30)
+    assert ticket_day(datetime(2026, 11, 29, 15, 59, tzinfo=UTC), WITA) == date(2026, 11, 29)
     with pytest.raises(ValueError):
-        ticket_day(datetime(2026, 11, 29, 12, 0))
+        ticket_day(datetime(2026, 11, 29, 12, 0), WITA)

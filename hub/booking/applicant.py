@@ -23,15 +23,13 @@ from typing import Protocol, TypeVar
 
 from hub.catalogue import Service
 from hub.model import utcnow
+from hub.pii import NIK_UNREADABLE
 from hub.security.vault import NikVault, SealedNikError
 from hub.store import contacts
 from hub.store.database import Database
 
 MAX_NAME = 200
 """Characters kept of an applicant's name (the column's size)."""
-
-UNREADABLE_MASK = "••••••••••••••••"
-"""What is shown of a stored NIK that no configured key opens any more."""
 
 _IDENTITY_WORDS = re.compile(r"\b(?:KTP|NIK|KK|Kartu Keluarga)\b")
 
@@ -90,18 +88,11 @@ class Applicants:
         if not sealed:
             return None
         if self.vault is None:
-            return UNREADABLE_MASK
+            return NIK_UNREADABLE
         try:
             return self.vault.mask(sealed)
         except SealedNikError:
-            return UNREADABLE_MASK
-
-    def same_person(self, sealed_a: str | None, sealed_b: str | None) -> bool:
-        """Whether two sealed NIKs are the same NIK."""
-        if not sealed_a or not sealed_b:
-            return False
-        a, b = self.open(sealed_a), self.open(sealed_b)
-        return a is not None and a == b
+            return NIK_UNREADABLE
 
     def matching(self, items: Iterable[T], nik: str) -> list[T]:
         """Those of ``items`` whose applicant NIK is ``nik`` (in clear, any spelling)."""

@@ -1,4 +1,4 @@
-"""When a service can be booked: opening days, sessions and their capacity, in WITA.
+"""When a service can be booked: opening days, sessions and their capacity, in the hub's zone.
 
 Rules, in the order a refusal is reported:
 
@@ -32,8 +32,6 @@ import holidays
 
 from hub.catalogue import Catalogue, CatalogueError, Service
 from hub.config import BookingConfig
-
-WITA = ZoneInfo("Asia/Makassar")
 
 # services.yaml ``hours`` keys -> weekdays (Monday = 0).
 _DAY_KEYS: dict[str, tuple[int, ...]] = {
@@ -140,9 +138,8 @@ def _catalogue_closures(catalogue: Catalogue, statuses: list[str]) -> dict[date,
 class BookingCalendar:
     """The booking rules that need no database: which days and sessions exist."""
 
-    def __init__(
-        self, catalogue: Catalogue, config: BookingConfig, timezone: ZoneInfo = WITA
-    ) -> None:
+    def __init__(self, catalogue: Catalogue, config: BookingConfig, timezone: ZoneInfo) -> None:
+        """``timezone`` is ``server.timezone``: days, cut-offs and sessions are read in it."""
         self.config = config
         self.timezone = timezone
         self._hours = {s.id: _parse_hours(s) for s in catalogue.services.values()}
@@ -159,7 +156,7 @@ class BookingCalendar:
         return now.astimezone(self.timezone)
 
     def today(self, now: datetime) -> date:
-        """The WITA calendar day at ``now``."""
+        """The local calendar day at ``now``."""
         return self.local(now).date()
 
     def last_bookable_day(self, now: datetime) -> date:

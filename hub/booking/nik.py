@@ -18,7 +18,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-NIK_LENGTH = 16
+from hub.pii import NIK_DIGITS, NIK_SEPARATORS
 
 PROVINCES = frozenset(
     {
@@ -81,16 +81,16 @@ class NikCheck:
 
 def check_length(length: int) -> NikCheck:
     """The verdict when only the number of digits is known (a NIK seen masked)."""
-    if length < NIK_LENGTH:
-        return NikCheck(Problem.TOO_SHORT, NIK_LENGTH - length)
-    if length > NIK_LENGTH:
-        return NikCheck(Problem.TOO_LONG, length - NIK_LENGTH)
+    if length < NIK_DIGITS:
+        return NikCheck(Problem.TOO_SHORT, NIK_DIGITS - length)
+    if length > NIK_DIGITS:
+        return NikCheck(Problem.TOO_LONG, length - NIK_DIGITS)
     return NikCheck()
 
 
 def check_nik(nik: str, today: date) -> NikCheck:
     """Whether ``nik`` (digits, spaces, dots or dashes between them allowed) is plausible."""
-    digits = "".join(c for c in nik if c not in " .-")
+    digits = "".join(c for c in nik if c not in NIK_SEPARATORS)
     if not digits.isascii() or not digits.isdigit():
         return NikCheck(Problem.NOT_DIGITS)
     by_length = check_length(len(digits))

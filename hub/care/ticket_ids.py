@@ -1,4 +1,4 @@
-"""CARE ticket ids: ``CARE-YYYYMMDD-NNNN``, the date in WITA, a sequence per day.
+"""CARE ticket ids: ``CARE-YYYYMMDD-NNNN``, the local date (server.timezone), a sequence per day.
 
 The id is what a citizen types back ("cek tiket CARE-20261129-0042"), so it is
 parsed leniently (case, spaces, dashes) and always printed the same way.
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-WITA = ZoneInfo("Asia/Makassar")
 _PATTERN = re.compile(r"\bCARE[\s-]?(\d{4})(\d{2})(\d{2})[\s-]?(\d{1,4})\b", re.IGNORECASE)
 
 
@@ -28,8 +27,8 @@ class TicketId:
         return f"CARE-{self.day:%Y%m%d}-{self.sequence:04d}"
 
 
-def ticket_day(moment: datetime, timezone: ZoneInfo = WITA) -> date:
-    """The calendar day a ticket filed at ``moment`` (aware) belongs to."""
+def ticket_day(moment: datetime, timezone: ZoneInfo) -> date:
+    """The calendar day in ``timezone`` a ticket filed at ``moment`` (aware) belongs to."""
     if moment.tzinfo is None:
         raise ValueError("use an aware datetime")
     return moment.astimezone(timezone).date()

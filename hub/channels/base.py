@@ -9,8 +9,7 @@ cannot show buttons gets a numbered menu from the renderer.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,27 +34,6 @@ NotAnswered = Callable[[str, str], None]
 
 OnStatus = Callable[[DeliveryUpdate], Awaitable[bool]]
 """Record a delivery status; returns False when the message is unknown (still answer 2xx)."""
-
-
-class PubSub(Protocol):
-    """Fan-out between hub processes (in-process or Redis); see ``hub.coordination``."""
-
-    async def publish(self, topic: str, data: str) -> int: ...
-
-    def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[str]]: ...
-
-
-class Locks(Protocol):
-    """Locks shared by hub processes (in-process or Redis); see ``hub.coordination``.
-    Entering one raises when it cannot be taken within ``wait_seconds``."""
-
-    def lock(
-        self, key: str, *, lease_seconds: float = 30.0, wait_seconds: float = 60.0
-    ) -> AbstractAsyncContextManager[None]: ...
-
-
-class Coordination(PubSub, Locks, Protocol):
-    """What the hub's coordinator offers channels: fan-out and shared locks."""
 
 
 @dataclass(frozen=True, slots=True)

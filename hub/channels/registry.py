@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.channels.base import Channel, Coordination, NotAnswered
+from hub.channels.base import Channel, NotAnswered
 from hub.channels.webchat import Limiter, WebchatChannel, WebchatSecurity
 from hub.config import Settings
+from hub.model import Coordination
 from hub.web.client_ip import client_ip, trusted_networks
 
 

@@ -43,11 +43,10 @@ from hub.channels.base import (
     ChannelError,
     OnMessage,
     OnStatus,
-    PubSub,
     RouteDef,
 )
 from hub.config import WebchatConfig
-from hub.model import AddressKind, InboundMessage, OutboundMessage, SendResult
+from hub.model import AddressKind, InboundMessage, OutboundMessage, PubSub, SendResult
 
 log = logging.getLogger(__name__)
 

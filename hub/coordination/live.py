@@ -15,7 +15,7 @@ import json
 import logging
 from typing import Any
 
-from hub.channels.base import PubSub
+from hub.model import PubSub
 
 log = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ from hub.catalogue import Service
 from hub.dialogs.context import DialogContext
 from hub.model import Choice, Reply
 from hub.nlu.base import Parse
+from hub.nlu.normalise import wordset
 
 KEY = "applicant"
 """Key of the applicant inside a booking flow's state."""
@@ -45,10 +46,6 @@ OTHER_CHOICE = Choice("@choice.other_applicant", f'/inform{{"option": "{OPTION_O
 REMEMBER_CHOICE = Choice("@choice.remember", f'/affirm{{"option": "{OPTION_REMEMBER}"}}')
 
 MAX_NAME_WORDS = 6
-
-
-def _words_in(text: str) -> frozenset[str]:
-    return frozenset(text.split())
 
 
 # Someone else, by how the citizen is related to them: the key words the templates.
@@ -94,7 +91,7 @@ RELATIONS = {
     "dad": "father",
     "parent": "parent",
 }
-UNAMBIGUOUS = _words_in(
+UNAMBIGUOUS = wordset(
     """anak anakku istri istriku suami suamiku ortu mertua keponakan ponakan cucu
     son daughter child wife husband"""
 ) | {"orang tua"}
@@ -142,7 +139,7 @@ _ABOUT_A_BOOKING = re.compile(r"\b(?:antr\w*|booking|kode|queue)\b", re.IGNORECA
 _VISIBLE_NUMBER = re.compile(r"(?<![\d•])\d{12,20}(?![\d•])")
 
 NOT_A_NAME = (
-    _words_in(
+    wordset(
         """
         ya iya iyaa yaa ok oke okay yes no tidak gak nggak enggak ga batal cancel sudah udah
         saya sy aku gue gw kami dia nik ktp kk nomor dan dengan dgn untuk buat utk yang yg

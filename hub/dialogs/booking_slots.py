@@ -22,20 +22,15 @@ from hub.config import BookingSession
 from hub.dialogs.booking_times import session_at
 from hub.nlu import dates
 from hub.nlu.base import Entity, Parse
-
-
-def _wordset(words: str) -> frozenset[str]:
-    """A word list written as one string, to keep long vocabularies readable."""
-    return frozenset(words.split())
-
+from hub.nlu.normalise import wordset
 
 _WORD = re.compile(r"[^\W_]+|[,.;!?]")
-_NEGATIONS = _wordset(
+_NEGATIONS = wordset(
     "bukan bkn bukn bukannya jangan jgn gak ga gk nggak ngga enggak engga tidak tdk "
     "not instead selain tanpa"
 )
-_ADDING = _wordset("juga jg sekalian skalian sekaligus tambah tambahin nambah plus")
-_CORRECTING = _wordset(
+_ADDING = wordset("juga jg sekalian skalian sekaligus tambah tambahin nambah plus")
+_CORRECTING = wordset(
     "salah slh keliru maksud maksudnya maksudku harusnya seharusnya mestinya ralat ganti "
     "gnti diganti ganti2 ubah ubahin rubah bukan bkn mistake meant wrong instead"
 )

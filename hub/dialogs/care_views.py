@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from hub.care.access import ActorRole
 from hub.care.service import Change, Ticket
 from hub.care.status import TicketStatus
-from hub.care.ticket_ids import WITA
 from hub.catalogue import Catalogue
 from hub.dialogs.info import agency_name, short_name
 from hub.dialogs.views import day_view
@@ -43,8 +42,8 @@ def rating_choices(ticket_id: str) -> tuple[Choice, ...]:
     return tuple(Choice(f"@rating.{n}", rating_payload(ticket_id, n)) for n in RATINGS)
 
 
-def due_day(deadline: datetime | None, zone: ZoneInfo = WITA) -> dict[str, Any] | None:
-    """The last day of a deadline: deadlines run to the midnight that ends that day."""
+def due_day(deadline: datetime | None, zone: ZoneInfo) -> dict[str, Any] | None:
+    """The last day of a deadline in ``zone``: deadlines run to the midnight that ends that day."""
     if deadline is None:
         return None
     return day_view((deadline.astimezone(zone) - timedelta(microseconds=1)).date())
@@ -76,10 +75,11 @@ def ticket_view(
     ticket: Ticket,
     catalogue: Catalogue,
     locale: str,
-    zone: ZoneInfo = WITA,
+    zone: ZoneInfo,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """``now`` tells whether the ticket is late (its deadline passed while still worked)."""
+    """Dates are days in ``zone`` (server.timezone); ``now`` tells whether the ticket is
+    late (its deadline passed while still worked)."""
     late = (
         now is not None
         and ticket.sla_due_at is not None
@@ -107,12 +107,15 @@ def _tells_citizen(change: Change) -> bool:
     return change.kind in NOTICE_KINDS and change.actor.role is not ActorRole.CITIZEN
 
 
-def ticket_notice(ticket: Ticket, change: Change, catalogue: Catalogue, locale: str) -> list[Reply]:
+def ticket_notice(
+    ticket: Ticket, change: Change, catalogue: Catalogue, locale: str, zone: ZoneInfo
+) -> list[Reply]:
     """What the citizen is told of a change officers (or the system) made to a ticket.
 
     The new status in the citizen's words, with the officer's note when there is
     one (a rejection's reason, a resolution's answer); a resolution also asks for
     a rating, 1 to 5. The citizen's own changes (filing, rating) need no notice.
+    The ticket's days are read in ``zone`` (server.timezone), as in the CARE flow.
     """
     if not _tells_citizen(change):
         return []
@@ -125,7 +128,7 @@ def ticket_notice(ticket: Ticket, change: Change, catalogue: Catalogue, locale: 
         Reply(
             "care_notice",
             {
-                "ticket": ticket_view(ticket, catalogue, locale),
+                "ticket": ticket_view(ticket, catalogue, locale, zone),
                 "status": status,
                 "note": note,
                 "rate": rate,

@@ -92,10 +92,6 @@ class Slots:
     privacy: str | None = None
     """``confidential`` or ``anonymous`` when the citizen asks for it in so many words."""
 
-    @property
-    def placed(self) -> bool:
-        return bool(self.when or self.where)
-
 
 def read_slots(text: str, catalogue: Catalogue) -> Slots:
     lowered = " ".join(text.lower().split())

@@ -1,9 +1,13 @@
 """The conversation flows: an understood message in, ``Reply``s and new state out.
 
-The engine is pure (no I/O): the inbound pipeline understands the message first (NLU),
-loads the conversation's state, calls :meth:`DialogEngine.handle` and stores what
-comes back in the same transaction. It chooses by intent; when the NLU is unsure
-it asks which of the two likeliest intents was meant instead of guessing.
+The inbound pipeline understands the message first (NLU), reads the conversation's state,
+calls :meth:`DialogEngine.respond` and stores the :class:`Outcome` in a transaction
+of its own (``Inbound._handle`` in :mod:`hub.pipeline.inbound`). The engine itself runs
+outside any transaction, under the conversation's lock, which keeps the state from
+changing meanwhile: its booking and CARE flows call their domain services, which
+open their own transactions. Only :meth:`DialogEngine.handle`, the engine without
+those services, is pure. It chooses by intent; when the NLU is unsure it asks which
+of the two likeliest intents was meant instead of guessing.
 
 Service information is answered by :mod:`hub.dialogs.info` from the catalogue.
 Queue booking (:mod:`hub.dialogs.booking`) and CARE (:mod:`hub.dialogs.care`:
@@ -51,7 +55,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -154,10 +158,12 @@ class Outcome:
     handoff: str | None = None
     """Why the conversation goes to the officers (asked, angry, repeated, failures);
     None keeps it with the bot. The inbound pipeline moves it to ``handoff``."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class DialogEngine:
+    """Routes each understood message to a flow and keeps the flows as frames; it does
+    I/O only through the booking and CARE services it is given."""
+
     def __init__(
         self,
         threshold: float = 0.4,

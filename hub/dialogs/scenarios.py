@@ -55,9 +55,11 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-WITA = ZoneInfo("Asia/Makassar")
+SCENARIO_ZONE = ZoneInfo("Asia/Makassar")
+"""Scenario clocks are WITA by definition of the format (the files' dates and times were
+written for MPP Badung), whatever ``server.timezone`` the hub runs with."""
 # A Monday morning: "besok" is Tuesday 1 December, and the dates offered never move.
-DEFAULT_CLOCK = datetime(2026, 11, 30, 8, 0, tzinfo=WITA)
+DEFAULT_CLOCK = datetime(2026, 11, 30, 8, 0, tzinfo=SCENARIO_ZONE)
 
 # Case-insensitive; ^ and $ match at each line (a reply line, a button title).
 FLAGS = re.IGNORECASE | re.MULTILINE
@@ -85,13 +87,13 @@ def _channels(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-def _wita(value: Any) -> Any:
+def _scenario_clock(value: Any) -> Any:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             raise ValueError("write the clock as a WITA date-time without a zone")
-        return value.replace(tzinfo=WITA)
+        return value.replace(tzinfo=SCENARIO_ZONE)
     return value
 
 
@@ -170,7 +172,7 @@ class Scenario(_Strict):
     name: str = Field(min_length=1)
     channel: Annotated[list[Channel], BeforeValidator(_channels), Field(min_length=1)]
     locale: Literal["id", "en"] = "id"
-    clock: Annotated[datetime, BeforeValidator(_wita)] = DEFAULT_CLOCK
+    clock: Annotated[datetime, BeforeValidator(_scenario_clock)] = DEFAULT_CLOCK
     turns: list[Turn] = Field(min_length=1)
     end_state: EndState | None = None
 

@@ -42,12 +42,7 @@ from types import MappingProxyType
 import dateparser
 
 from hub.nlu.base import Entity
-
-
-def _wordset(words: str) -> frozenset[str]:
-    """A word list written as one string, to keep long vocabularies readable."""
-    return frozenset(words.split())
-
+from hub.nlu.normalise import wordset
 
 _MONTH_NAMES = (
     "januari january jan",
@@ -230,7 +225,7 @@ _BARE_CLOCK_RE = re.compile(
 )
 _PART_RE = re.compile(rf"\b(?:(?:in\s+the|this|di)\s+)?(?P<part>{_PART})\b", _F)
 _GREETING_BEFORE = re.compile(r"\b(?:selamat|slamat|slmt|met|good|rahajeng)\s*$", _F)
-_HONORIFICS = _wordset(
+_HONORIFICS = wordset(
     "kak kakak ka min admin mimin pak bapak bu ibu mas mbak mba bli gus dik dek om tante sir "
     "semua all everyone juga"
 )

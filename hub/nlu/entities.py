@@ -25,12 +25,7 @@ from rapidfuzz import fuzz, process
 from hub import pii
 from hub.nlu import dates
 from hub.nlu.base import Entity
-
-
-def _wordset(words: str) -> frozenset[str]:
-    """A word list written as one string, to keep long vocabularies readable."""
-    return frozenset(words.split())
-
+from hub.nlu.normalise import wordset
 
 _TOKEN = re.compile(r"[^\W_]+")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
@@ -44,7 +39,7 @@ _SHORT_TOKEN = 4
 """Tokens shorter than this ("kk", "sim", "ktp") are matched exactly, never fuzzily."""
 
 # A replacement needs a cue near the generic word: "ktp hilang", "ganti ktp", "ktp sy rusak".
-_REPLACEMENT_WORDS = _wordset(
+_REPLACEMENT_WORDS = wordset(
     "hilang ilang kehilangan hilangnya rusak rusaknya patah robek sobek pudar luntur ganti "
     "gnti diganti pengganti penggantian perubahan ubah rubah berubah salah cetak ulang "
     "dicuri kecurian lost damaged broken stolen replace replacement"
@@ -57,19 +52,19 @@ _CUE_WINDOW_AFTER = 4
 """Words after the generic name a cue may be: "KTP saya yang lama hilang"."""
 
 # "kk" is also "kakak" (older sibling, the polite "you"): "makasih kk", "syaratnya apa kk".
-_KAKAK_BEFORE = _wordset(
+_KAKAK_BEFORE = wordset(
     "halo hallo hai hay hi helo hello makasih makasi mksh kasih trims thanks thx tq ok oke okey "
     "okay sip siap iya iy ya yaa baik pagi siang sore malam permisi maaf punten "
     "suksma nggih inggih ampura rahajeng semeng sanja"
 )
-_KAKAK_BEFORE_LAST = _wordset(
+_KAKAK_BEFORE_LAST = wordset(
     "apa dong donk deh nih sih ya yah ga gak gk nggak tidak brp berapa dimana dmn kapan "
     "gimana gmn bisa boleh kah aja saja ajah"
 )
-_KAKAK_AFTER_FIRST = _wordset("mau mo mw boleh numpang permisi tanya minta bisa tolong")
+_KAKAK_AFTER_FIRST = wordset("mau mo mw boleh numpang permisi tanya minta bisa tolong")
 # "kartu sim" / "sim card" is a phone's SIM, not a driving licence.
-_SIM_CARD_BEFORE = _wordset("kartu")
-_SIM_CARD_AFTER = _wordset("card cards")
+_SIM_CARD_BEFORE = wordset("kartu")
+_SIM_CARD_AFTER = wordset("card cards")
 
 _TICKET = re.compile(
     r"\bCARE[\s-]?(\d{4})[\s-]?(\d{2})[\s-]?(\d{2})[\s-]?(\d{1,4})(?!\d)", re.IGNORECASE

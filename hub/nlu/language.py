@@ -20,15 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
-def _wordset(words: str) -> frozenset[str]:
-    """A word list written as one string, to keep long vocabularies readable."""
-    return frozenset(words.split())
-
+from hub.nlu.normalise import wordset
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][a-z]+)?")
 
-_ID_WORDS = _wordset("""
+_ID_WORDS = wordset("""
     saya sy aku aq gue gw gua kami kita kamu km anda kalian dia beliau mereka
     yang yg dan dgn dengan di ke dari dr pada pd untuk utk buat bwt sama sm atau
     ini itu tsb sini situ sana mana dimana dmn kemana kmn kapan kpn bagaimana gimana gmn gmna
@@ -52,7 +48,7 @@ _ID_WORDS = _wordset("""
     tiang titiang dados kenken napi driki ampura sampun durung nunas wenten jagi rauh
     pisan becik sareng dija niki nika sane ngae carane tulung mangkin buin mani puan
     """)
-_EN_WORDS = _wordset("""
+_EN_WORDS = wordset("""
     i i'm im me my mine you your you're we our us they them he she it it's its
     the an this that these those there here is are was were be been am do does did don't
     what whats what's how where when which who why can could would should will shall may might
@@ -88,13 +84,13 @@ class Evidence:
     """English words an Indonesian chat would not borrow ("booking", "ok", "thanks" are)."""
 
 
-_BORROWED_EN = _wordset("""
+_BORROWED_EN = wordset("""
     booking book queue cancel reschedule check status ticket complaint online offline
     thank thanks see please pls plz sorry yes yeah yep sure nope ok okay fine done next help
     service services card number time date new lost sir
     """)
 """English words Indonesian citizens drop into Indonesian sentences."""
-_BORROWED_ID = _wordset("""
+_BORROWED_ID = wordset("""
     terima kasih makasih mksh trims suksma matur nuwun selamat pagi siang sore malam halo
     hallo om swastiastu swastyastu rahajeng semeng sanja ya iya bapak ibu pak bu kak kakak
     mas mbak bli sama sampai jumpa nggih

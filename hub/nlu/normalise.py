@@ -13,6 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+
+def wordset(words: str) -> frozenset[str]:
+    """A word list written as one string, to keep long vocabularies readable; the one
+    helper for it, used by the NLU and the dialogs alike."""
+    return frozenset(words.split())
+
+
 _SLANG = {
     "sy": "saya",
     "sya": "saya",

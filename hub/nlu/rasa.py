@@ -48,7 +48,6 @@ from hub.nlu.base import ENTITY_TYPES, INTENTS, Entity, IntentScore, NluEngine, 
 log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE = "out_of_scope"
-RASA_FALLBACK_INTENT = "nlu_fallback"
 
 # Entity types Rasa is trusted with; the others are taken, resolved, from the fallback.
 RASA_ENTITY_TYPES = frozenset({"service"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,12 +33,15 @@ class CareNotices:
         catalogues: CurrentCatalogue,
         metrics: Metrics,
         coordinator: Coordinator,
+        zone: ZoneInfo,
     ) -> None:
-        """The catalogue in use is read at each change, so a reload is used at once."""
+        """The catalogue in use is read at each change, so a reload is used at once;
+        ``zone`` (server.timezone) is the one the notices' dates are told in."""
         self.outbound = outbound
         self.catalogues = catalogues
         self.metrics = metrics
         self.coordinator = coordinator
+        self.zone = zone
 
     async def ticket_changed(self, conn: AsyncConnection, ticket: Ticket, change: Change) -> None:
         if ticket.conversation_id is None:
@@ -46,7 +50,7 @@ class CareNotices:
         awaiting = notice_state(ticket, change)
 
         def replies(locale: str) -> list[Reply]:
-            return ticket_notice(ticket, change, catalogue, locale)
+            return ticket_notice(ticket, change, catalogue, locale, self.zone)
 
         def state_after(state: Mapping[str, Any], sent: list[Reply]) -> dict[str, Any] | None:
             return after_notice(state, sent, awaiting)

@@ -312,17 +312,6 @@ async def overdue(conn: AsyncConnection, now: datetime, status: str) -> list[Tic
     return [_record(r) for r in rows]
 
 
-async def count_by(
-    conn: AsyncConnection, *columns: str, agencies: Sequence[str] | None = None
-) -> list[tuple[Any, ...]]:
-    """(column values..., count) for the dashboard."""
-    cols = [tickets.c[name] for name in columns]
-    query = sa.select(*cols, sa.func.count()).group_by(*cols)
-    if agencies is not None:
-        query = query.where(tickets.c.agency.in_(list(agencies)))
-    return [tuple(r) for r in await conn.execute(query)]
-
-
 async def rating_summary(
     conn: AsyncConnection, agencies: Sequence[str] | None = None
 ) -> tuple[float | None, int]:
