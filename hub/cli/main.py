@@ -17,10 +17,16 @@ from urllib.parse import urlsplit, urlunsplit
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub import cli_dialogs, cli_email, cli_keys, cli_nlu, cli_officer, cli_purge, cli_token
 from hub.app import HUB, Hub, SchemaOutOfDate, create_app
 from hub.catalogue import CatalogueError
 from hub.channels.cli import CliChannel
+from hub.cli import dialogs as cli_dialogs
+from hub.cli import email as cli_email
+from hub.cli import keys as cli_keys
+from hub.cli import nlu as cli_nlu
+from hub.cli import officer as cli_officer
+from hub.cli import purge as cli_purge
+from hub.cli import token as cli_token
 from hub.config import ConfigError, ServerConfig, Settings, load_config
 from hub.logs import configure_logging
 from hub.model import InboundMessage
@@ -307,7 +313,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"omnihub: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
