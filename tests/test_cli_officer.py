@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.cli import officer as cli_officer
-from hub.cli.main import _parser
+from hub.cli.main import build_parser
 from hub.config import Settings
 from hub.console.passwords import PasswordError, Passwords
 from hub.store import Database
@@ -61,7 +61,7 @@ def officer(
         capsys.readouterr()
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         try:
-            args = _parser().parse_args(["officer", *argv])
+            args = build_parser().parse_args(["officer", *argv])
             code = cli_officer.run(args, settings)
         except SystemExit as exit_:
             code = int(exit_.code or 0)
