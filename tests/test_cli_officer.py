@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hub import cli, cli_officer
+from hub.cli import officer as cli_officer
+from hub.cli.dispatch import build_parser
 from hub.config import Settings
 from hub.console.passwords import PasswordError, Passwords
 from hub.store import Database
@@ -60,7 +61,7 @@ def officer(
         capsys.readouterr()
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         try:
-            args = cli._parser().parse_args(["officer", *argv])
+            args = build_parser().parse_args(["officer", *argv])
             code = cli_officer.run(args, settings)
         except SystemExit as exit_:
             code = int(exit_.code or 0)

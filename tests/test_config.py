@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from hub.cli import _redacted
+from hub.cli.config_commands import _redacted
 from hub.config import ConfigError, Settings, load_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,6 +14,7 @@ import asyncio
 from datetime import timedelta
 
 from hub.app import prepare_database, retention_for
+from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.store import Database
 from hub.store.retention import PurgeReport
@@ -29,7 +30,7 @@ def _days(value: str) -> int:
     return days
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Subparsers) -> None:
     purge = sub.add_parser(
         "purge",
         help="remove texts, payloads and attachments of conversations closed long ago",
@@ -51,6 +52,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     purge.add_argument(
         "--dry-run", action="store_true", help="only say what would go; change nothing"
     )
+    purge.set_defaults(handler=Handler(run))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

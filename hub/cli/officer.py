@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TextIO
 
 from hub.app import prepare_database
+from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.console.accounts import AccountError, OfficerAccounts
 from hub.console.auth import Role
@@ -26,7 +27,7 @@ from hub.store import Database
 from hub.store.officers import OfficerRecord
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Subparsers) -> None:
     officer = sub.add_parser(
         "officer", help="officers' console accounts: add, list, passwd, unlock"
     )
@@ -55,6 +56,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "deactivate", help="stop an account at once (its audit trail stays)"
     )
     deactivate.add_argument("username")
+    officer.set_defaults(handler=Handler(run))
 
 
 def read_password(stdin: TextIO) -> str:

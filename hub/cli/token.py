@@ -15,13 +15,14 @@ from datetime import datetime
 from hub.api.scopes import LEGACY_SCOPES, ScopeError, parse_scopes, valid_scopes_text
 from hub.api.tokens import TokenError, TokenStore
 from hub.app import prepare_database
+from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.model import utcnow
 from hub.store import Database
 from hub.store.api_tokens import ApiTokenRecord
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Subparsers) -> None:
     token = sub.add_parser("token", help="REST API tokens: create, list, revoke")
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser(
@@ -42,6 +43,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     revoke = token_sub.add_parser("revoke", help="stop a token from working, at once")
     revoke.add_argument("name")
+    token.set_defaults(handler=Handler(run))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,16 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 
+from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.security.keys import generate_keys
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Subparsers) -> None:
     keys = sub.add_parser("keys", help="secrets: cookie signing key, NIK encryption keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser(
         "generate", help="print a new secret_key and NIK key as environment settings"
     )
+    keys.set_defaults(handler=Handler(run, quiet=False))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import aiohttp
 
+from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.dialogs.scenarios import Reply, Scenario, ScenarioError, check_turn, load_scenarios
 
 TIMEOUT = 15.0
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Subparsers) -> None:
     dialogs = sub.add_parser("dialogs", help="dialog scenarios (docs/scenarios.md)")
     dialogs_sub = dialogs.add_subparsers(dest="dialogs_command", required=True)
     test = dialogs_sub.add_parser(
@@ -39,6 +40,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         default=0.5,
         help="seconds without a new reply after which a turn's replies are complete",
     )
+    dialogs.set_defaults(handler=Handler(run))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

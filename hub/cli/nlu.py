@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession
 
+from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.nlu import training_data
 from hub.nlu.base import NluEngine
@@ -19,7 +20,7 @@ from hub.nlu.evaluation import evaluate_files, format_report
 from hub.pipeline.understanding import load_builtin_engine
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Subparsers) -> None:
     nlu = sub.add_parser("nlu", help="understanding citizens: train and evaluate the NLU")
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
     nlu_sub.add_parser("train", help="train the built-in engine on nlu/data and save the model")
@@ -36,6 +37,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     evaluate_cmd.add_argument("--engine", choices=["builtin", "rasa"], default=None)
     evaluate_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    nlu.set_defaults(handler=Handler(run))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from aiohttp import ClientSession
 
+from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.model import OutboundMessage
 from hub.resources import templates_dir
@@ -25,13 +26,14 @@ CHECK_TEXT = (
 )
 
 
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(sub: Subparsers) -> None:
     email = sub.add_parser("email", help="email channel: check the settings")
     email_sub = email.add_subparsers(dest="email_command", required=True)
     check = email_sub.add_parser(
         "check", help="log in to the SMTP relay and the IMAP mailbox, test the listener's port"
     )
     check.add_argument("--send-to", metavar="ADDRESS", help="also send one test mail there")
+    email.set_defaults(handler=Handler(run))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
