@@ -29,6 +29,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check hub tests bench
 	$(BIN)/ruff format --check hub tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # pytest runs on all cores (pytest-xdist, see tests/conftest.py); OMNIHUB_TEST_WORKERS=N
 # picks the number of workers, 0 runs serially.
@@ -39,4 +40,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/pipeline.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache

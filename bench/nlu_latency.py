@@ -13,6 +13,7 @@ normalising, intent ranking, language) and exits 1 when a budget is exceeded.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import timeit
@@ -36,7 +37,7 @@ TYPICAL = "sy mau antri bikin ktp besok jam 9 bisa gk kak"
 def _percentiles(run: Callable[[str], object], texts: Sequence[str]) -> tuple[float, float]:
     timings = []
     for text in texts:
-        timings.append(min(timeit.repeat(lambda t=text: run(t), number=1, repeat=3)) * 1000)
+        timings.append(min(timeit.repeat(functools.partial(run, text), number=1, repeat=3)) * 1000)
     ordered = sorted(timings)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 

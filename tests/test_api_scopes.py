@@ -303,7 +303,7 @@ def test_the_document_refuses_a_redacted_ticket_that_carries_text() -> None:
     validator = jsonschema.Draft202012Validator(
         {**schema, "components": DOC["components"]},
     )
-    redacted = {
+    redacted: dict[str, Any] = {
         "id": "CARE-20261214-0001",
         "kind": "complaint",
         "status": "received",

@@ -26,6 +26,7 @@ from hub.care.service import TicketKind
 from hub.care.status import TicketStatus
 from hub.config import Settings
 from hub.store.tickets import TicketRecord
+from tests.clock import Clock
 from tests.test_api import (
     ALL_SCOPES,
     DOC,
@@ -34,7 +35,6 @@ from tests.test_api import (
     WITA,
     AiohttpClient,
     Api,
-    Clock,
     check_against_document,
     new_contact,
     start,
@@ -43,7 +43,7 @@ from tests.test_api import (
 LIST, ONE, MOVE = "/api/v1/tickets", "/api/v1/tickets/{id}", "/api/v1/tickets/{id}/status"
 SETUP = Actor("api:setup", ActorRole.SYSTEM)
 """Who moves a test's tickets into place, straight through CareService."""
-PHOTO = {
+PHOTO: dict[str, Any] = {
     "content_type": "image/jpeg",
     "url": "telegram-file:AgAD-photo",
     "filename": "loket.jpg",
@@ -63,6 +63,7 @@ async def file(
     hub: Hub,
     contact_id: int,
     kind: TicketKind = TicketKind.COMPLAINT,
+    /,
     **details: Any,
 ) -> TicketRecord:
     details.setdefault("description", "Antrean KTP lama sekali, petugas tidak ada di loket.")

@@ -51,7 +51,7 @@ def wita(day: date, hour: int = 7, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=WITA)
 
 
-def with_quota(catalogue: Catalogue = CATALOGUE, **quotas: int) -> Catalogue:
+def with_quota(catalogue: Catalogue = CATALOGUE, /, **quotas: int) -> Catalogue:
     services = {
         sid: dataclasses.replace(s, daily_quota=quotas[sid]) if sid in quotas else s
         for sid, s in catalogue.services.items()

@@ -221,7 +221,7 @@ def test_on_a_terminal_the_password_is_asked_twice(monkeypatch: pytest.MonkeyPat
         prompts.append(prompt)
         return next(answers)
 
-    monkeypatch.setattr(cli_officer.getpass, "getpass", fake_getpass)
+    monkeypatch.setattr("getpass.getpass", fake_getpass)
     assert cli_officer.read_password(_Terminal()) == PASSWORD
     with pytest.raises(PasswordError, match="differ"):
         cli_officer.read_password(_Terminal())

@@ -33,8 +33,9 @@ from hub.coordination.live import announce
 from hub.store import audit as audit_store
 from hub.store.tables import conversations, messages, outbox
 from hub.store.tickets import TicketRecord
+from tests.clock import Clock
 from tests.fakes.telegram import FakeTelegram
-from tests.test_console_auth import AGENCIES, PASSWORD, START, Clock
+from tests.test_console_auth import AGENCIES, PASSWORD, START
 from tests.test_console_inbox import Desk, open_stream
 from tests.test_telegram import SECRET, load
 

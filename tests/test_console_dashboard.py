@@ -22,8 +22,9 @@ from playwright.async_api import Browser
 from hub.app import HUB, Hub, create_app
 from hub.care.service import TicketKind
 from hub.config import Settings
+from tests.clock import Clock
 from tests.seeds import contact_with_conversation, messages_at
-from tests.test_console_auth import PASSWORD, START, AiohttpClient, Clock
+from tests.test_console_auth import PASSWORD, START, AiohttpClient
 from tests.test_console_tickets import (
     ARTIFACTS,
     CSP_WATCH,

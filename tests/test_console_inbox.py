@@ -31,8 +31,9 @@ from hub.console.passwords import Passwords
 from hub.store import audit as audit_store
 from hub.store.tables import conversations, outbox
 from tests.chat_client import ChatClient
+from tests.clock import Clock
 from tests.fakes.telegram import FakeTelegram
-from tests.test_console_auth import FORM_TOKEN, META_CSRF, PASSWORD, START, Clock
+from tests.test_console_auth import FORM_TOKEN, META_CSRF, PASSWORD, START
 from tests.test_telegram import CHAT, SECRET, load
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]

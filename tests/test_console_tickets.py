@@ -29,7 +29,8 @@ from hub.console.passwords import Passwords
 from hub.store import audit as audit_store
 from hub.store.tables import contacts, identities
 from hub.store.tickets import TicketRecord
-from tests.test_console_auth import PASSWORD, START, AiohttpClient, Clock, Console, open_console
+from tests.clock import Clock
+from tests.test_console_auth import PASSWORD, START, AiohttpClient, Console, open_console
 
 WITA = ZoneInfo("Asia/Makassar")
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')

@@ -6,7 +6,7 @@ after a restart is not answered twice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,9 +34,9 @@ AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-def mailbox() -> AsyncIterator[Dovecot]:
+def mailbox() -> Iterator[Dovecot]:
     with Dovecot(tls=True) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def imap_settings(

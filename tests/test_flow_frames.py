@@ -260,9 +260,13 @@ def test_every_flow_notice_fits_one_sms_segment() -> None:
 
 
 def test_after_lets_time_pass_before_a_turn(tmp_path: Any) -> None:
-    assert Turn(say="x", after="31m").after == timedelta(minutes=31)
-    assert Turn(say="x", after="1h30m").after == timedelta(hours=1, minutes=30)
-    assert Turn(say="x", after="2h").after == timedelta(hours=2)
+    def after(text: str) -> timedelta | None:
+        """As a scenario file gives it: the duration as text, parsed by validation."""
+        return Turn.model_validate({"say": "x", "after": text}).after
+
+    assert after("31m") == timedelta(minutes=31)
+    assert after("1h30m") == timedelta(hours=1, minutes=30)
+    assert after("2h") == timedelta(hours=2)
     assert Turn(say="x").after is None
     bad = tmp_path / "bad.yaml"
     bad.write_text("- name: x\n  channel: sms\n  turns:\n    - {say: halo, after: soon}\n")

@@ -505,7 +505,12 @@ def test_serve_reloads_the_catalogue_on_sighup(tmp_path: Path, nlu_model_path: s
     )
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stderr is not None
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr or []])
+
+    def read_stderr() -> None:
+        for line in proc.stderr or []:
+            lines.put(line)
+
+    reader = threading.Thread(target=read_stderr)
     reader.start()
 
     def wait_for_log(message: str, timeout: float = 30) -> dict[str, Any]:

@@ -284,6 +284,7 @@ async def test_pending_inbound_oldest_first_and_mark_processed(db: Database) -> 
     b_id = await _insert_inbound(db, conv_b, _inbound("b0"))
     c_id = await _insert_inbound(db, conv_c, _inbound("c0"))
     assert None not in a_ids and b_id is not None and c_id is not None
+    assert a_ids[0] is not None  # `None not in a_ids` does not narrow the items for mypy
 
     async with db.begin() as conn:
         pending = await messages.pending_inbound(conn, conv_a)

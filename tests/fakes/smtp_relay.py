@@ -8,7 +8,7 @@ import email
 import email.policy
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any, cast
+from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -21,7 +21,7 @@ class Received:
 
     @property
     def mail(self) -> EmailMessage:
-        return cast(EmailMessage, email.message_from_bytes(self.raw, policy=email.policy.default))
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
 
 
 class _Handler:
