@@ -700,7 +700,7 @@ async def test_ticket_ids_and_notices_follow_the_configured_zone(
     assert await chat.file() == FIRST
 
     told: list[Reply] = []
-    queue_notice = hub.gateway.queue_notice
+    notice = hub.outbound.notice
 
     async def recording(
         conn: Any, conversation_id: int, make_replies: Callable[[str], list[Reply]], **kw: Any
@@ -710,9 +710,10 @@ async def test_ticket_ids_and_notices_follow_the_configured_zone(
             told.extend(made)
             return made
 
-        return await queue_notice(conn, conversation_id, replies, **kw)
+        queued: bool = await notice(conn, conversation_id, replies, **kw)
+        return queued
 
-    monkeypatch.setattr(hub.gateway, "queue_notice", recording)
+    monkeypatch.setattr(hub.outbound, "notice", recording)
     await hub.care.change_status(FIRST, "verified", SUPERVISOR)
     [notice] = told
     assert notice.context["ticket"]["filed"]["iso"] == "2026-11-30"
