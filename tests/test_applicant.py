@@ -12,9 +12,9 @@ from hub import pii
 from hub.booking import Applicants, needs_nik
 from hub.booking.nik import NikCheck, Problem, check_length, check_nik
 from hub.catalogue import load_catalogue
-from hub.dialogs.applicant import asks_to_forget, read_applicant, short_display
+from hub.dialogs.applicant_slots import asks_to_forget, read_applicant, short_display
 from hub.dialogs.context import DialogContext
-from hub.nlu.base import Entity, IntentScore, Parse
+from hub.nlu.results import Entity, IntentScore, Parse
 from hub.security.vault import NikVault
 
 TODAY = date(2026, 11, 30)

@@ -15,8 +15,8 @@ from hub.dialogs import booking_slots
 from hub.dialogs.booking_pick import Mention, names_queue_number, select
 from hub.dialogs.booking_times import asked_view, session_at, why_not
 from hub.nlu import dates
-from hub.nlu.base import IntentScore, Parse
 from hub.nlu.entities import EntityExtractor
+from hub.nlu.results import IntentScore, Parse
 from hub.pipeline.understanding import service_names
 
 CATALOGUE = load_catalogue()

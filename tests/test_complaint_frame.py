@@ -17,7 +17,7 @@ from hub.catalogue import load_catalogue
 from hub.dialogs.care_followup import asks_about_a_ticket, asks_to_escalate, pick_ticket
 from hub.dialogs.care_words import CareMessage
 from hub.dialogs.complaint_frame import privacy_asked, privacy_only, read_slots, says_nothing
-from hub.nlu.base import IntentScore, Parse
+from hub.nlu.results import IntentScore, Parse
 from hub.store.tickets import TicketRecord
 
 CATALOGUE = load_catalogue()

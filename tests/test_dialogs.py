@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from hub.dialogs.engine import FEATURE_OF, MENU_INTENTS, DialogEngine, Outcome, Turn
-from hub.nlu.base import IntentScore, Parse
 from hub.nlu.language import clear_language
+from hub.nlu.results import IntentScore, Parse
 
 
 def understood(

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from hub.channels.email.auth import (
+from hub.channels.email.parse import parse_mail
+from hub.channels.email.sender_auth import (
     aligned,
     parse_authentication_results,
     strip_authentication_results,
     trusted_results,
     verified_sender,
 )
-from hub.channels.email.parse import parse_mail
 
 GMAIL = (
     "mx.google.com;\r\n"

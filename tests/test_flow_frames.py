@@ -18,7 +18,7 @@ from hub.dialogs.care import CareFlow
 from hub.dialogs.context import DialogContext
 from hub.dialogs.scenarios import ScenarioError, Turn, load_scenarios
 from hub.model import Choice, Reply
-from hub.nlu.base import Entity, IntentScore, Parse
+from hub.nlu.results import Entity, IntentScore, Parse
 from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
 

@@ -36,7 +36,7 @@ from hub.config import Settings
 from hub.dialogs.engine import DialogEngine, Outcome, Turn, read_payload
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow, opening_hours, payload
 from hub.model import AddressKind
-from hub.nlu.base import Entity, IntentScore, Parse
+from hub.nlu.results import Entity, IntentScore, Parse
 from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
 from tests.chat_client import ChatClient

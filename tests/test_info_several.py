@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.dialogs.engine import DialogEngine, Outcome, Turn
-from hub.nlu.base import Entity, IntentScore, Parse
+from hub.nlu.results import Entity, IntentScore, Parse
 
 
 def understood(intent: str, text: str, services: tuple[str, ...] = ()) -> Parse:

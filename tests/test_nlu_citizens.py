@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from hub.nlu import training_data
-from hub.nlu.base import ENTITY_TYPES, INTENTS
+from hub.nlu.results import ENTITY_TYPES, INTENTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CITIZENS = ROOT / "nlu" / "test" / "citizens"

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from hub.nlu import training_data
-from hub.nlu.base import ENTITY_TYPES, INTENTS
+from hub.nlu.results import ENTITY_TYPES, INTENTS
 
 NLU = Path(__file__).resolve().parent.parent / "nlu"
 SERVICES = Path(__file__).resolve().parent.parent / "services.yaml"

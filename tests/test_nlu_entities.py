@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from hub.catalogue import CatalogueError, default_catalogue_path, load_catalogue
-from hub.nlu.base import Entity
 from hub.nlu.entities import EntityExtractor
 from hub.nlu.language import detect_language
+from hub.nlu.results import Entity
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SERVICES = ROOT.parent / "shared" / "data" / "services.yaml"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from hub.nlu import training_data
-from hub.nlu.base import Entity, IntentScore, Parse
 from hub.nlu.evaluation import evaluate, evaluate_files, format_report
+from hub.nlu.results import Entity, IntentScore, Parse
 
 FIXTURE = Path(__file__).parent / "fixtures" / "nlu" / "eval_small.yml"
 ROOT = Path(__file__).resolve().parent.parent

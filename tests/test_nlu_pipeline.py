@@ -15,7 +15,7 @@ from aiohttp.web import Application
 
 from hub.app import HUB, create_app
 from hub.config import Settings
-from hub.nlu.base import IntentScore, Parse
+from hub.nlu.results import IntentScore, Parse
 from hub.store.tables import messages
 from tests.chat_client import ChatClient
 

@@ -16,8 +16,8 @@ from datetime import date
 import aiohttp
 import pytest
 
-from hub.nlu.base import Entity, IntentScore, NluEngine, Parse
 from hub.nlu.rasa import RasaEngine
+from hub.nlu.results import Entity, IntentScore, NluEngine, Parse
 from tests.fakes.rasa import FakeEntity, FakeRasa
 
 TODAY = date(2026, 11, 30)

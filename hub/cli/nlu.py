@@ -15,8 +15,8 @@ from aiohttp import ClientSession
 from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.nlu import training_data
-from hub.nlu.base import NluEngine
 from hub.nlu.evaluation import evaluate_files, format_report
+from hub.nlu.results import NluEngine
 from hub.pipeline.understanding import load_builtin_engine
 
 

@@ -7,7 +7,7 @@ the hub from a single process to several.
 
 from __future__ import annotations
 
-from hub.coordination.base import Coordinator, LockTimeout
+from hub.coordination.coordinator import Coordinator, LockTimeout
 from hub.coordination.memory import MemoryCoordinator
 from hub.coordination.redis import RedisCoordinator
 

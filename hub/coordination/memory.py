@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 
-from hub.coordination.base import LockTimeout
+from hub.coordination.coordinator import LockTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class _QueueIterator:
 
 
 class MemoryCoordinator:
-    """:class:`~hub.coordination.base.Coordinator` for one process.
+    """:class:`~hub.coordination.coordinator.Coordinator` for one process.
 
     ``lease_seconds`` is accepted but not enforced: a task cannot vanish while
     holding a lock, because the context manager always releases it, so there is no

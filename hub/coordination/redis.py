@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.exceptions import LockError, RedisError
 
-from hub.coordination.base import LockTimeout
+from hub.coordination.coordinator import LockTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class _PubSubIterator:
 
 
 class RedisCoordinator:
-    """:class:`~hub.coordination.base.Coordinator` shared by processes through Redis."""
+    """:class:`~hub.coordination.coordinator.Coordinator` shared by processes through Redis."""
 
     def __init__(
         self,

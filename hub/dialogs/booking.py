@@ -43,7 +43,7 @@ from hub.booking import Booking, BookingService, Reason, Refusal, SlotInfo, need
 from hub.booking.codes import qr_path
 from hub.catalogue import Catalogue, Service
 from hub.dialogs import booking_slots
-from hub.dialogs.applicant import ApplicantStep, asks_to_forget
+from hub.dialogs.applicant_slots import ApplicantStep, asks_to_forget
 from hub.dialogs.booking_choices import date_choice as _date_choice
 from hub.dialogs.booking_choices import payload as _payload
 from hub.dialogs.booking_choices import session_choice as _session_choice
@@ -55,7 +55,7 @@ from hub.dialogs.context import DialogContext
 from hub.dialogs.info import short_name, topic_of, typed_names
 from hub.dialogs.views import booking_view, day_view, hhmm, service_view
 from hub.model import Attachment, Choice, Reply
-from hub.nlu.base import Parse
+from hub.nlu.results import Parse
 
 BOOKING_INTENTS = ("book_queue", "check_booking", "reschedule_booking", "cancel_booking")
 """The intents this flow answers."""

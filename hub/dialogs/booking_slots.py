@@ -21,8 +21,8 @@ from hub.catalogue import Catalogue
 from hub.config import BookingSession
 from hub.dialogs.booking_times import session_at
 from hub.nlu import dates
-from hub.nlu.base import Entity, Parse
 from hub.nlu.normalise import wordset
+from hub.nlu.results import Entity, Parse
 
 _WORD = re.compile(r"[^\W_]+|[,.;!?]")
 _NEGATIONS = wordset(

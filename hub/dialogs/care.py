@@ -96,7 +96,7 @@ from hub.dialogs.context import DialogContext
 from hub.dialogs.info import short_name, typed_names
 from hub.dialogs.views import day_view, hhmm
 from hub.model import Choice, Reply
-from hub.nlu.base import Parse
+from hub.nlu.results import Parse
 from hub.security.vault import SealedNikError
 
 __all__ = [

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hub.nlu.base import Parse
 from hub.nlu.normalise import normalise
+from hub.nlu.results import Parse
 
 SWITCH_CONFIDENCE = 0.8
 """How sure the NLU must be that an answer to a choice question asks something else."""

@@ -75,7 +75,7 @@ from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
 from hub.dialogs.offered import numbered_choice, remember_offered, take_offered
 from hub.dialogs.person import asks_for_a_person, demands_a_person
 from hub.model import Choice, Reply
-from hub.nlu.base import ENTITY_TYPES, Entity, IntentScore, Parse
+from hub.nlu.results import ENTITY_TYPES, Entity, IntentScore, Parse
 
 __all__ = [
     "SERVED",

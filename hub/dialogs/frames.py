@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol
 from hub.dialogs.care_words import folded_text, has_phrase
 from hub.dialogs.context import DialogContext
 from hub.model import Choice, Reply
-from hub.nlu.base import Entity, IntentScore, Parse
+from hub.nlu.results import Entity, IntentScore, Parse
 
 PAUSED = "paused"
 """Dialog-state key of the flows set aside, each ``{"flow": name, "state": {...}}``."""

@@ -19,8 +19,8 @@ from typing import Any
 
 from hub.catalogue import Catalogue, Service
 from hub.model import Choice, Reply
-from hub.nlu.base import Parse
 from hub.nlu.language import is_sentence
+from hub.nlu.results import Parse
 
 INFO_INTENTS = ("ask_service_info", "ask_requirements", "ask_fee", "ask_hours", "ask_location")
 """The intents this flow answers."""

@@ -19,11 +19,11 @@ from typing import Any
 import joblib
 
 from hub.nlu import training_data
-from hub.nlu.base import Entity, IntentScore, Parse
 from hub.nlu.classifier import IntentClassifier
 from hub.nlu.entities import EntityExtractor
 from hub.nlu.language import clear_language
 from hub.nlu.normalise import normalise
+from hub.nlu.results import Entity, IntentScore, Parse
 
 log = logging.getLogger(__name__)
 

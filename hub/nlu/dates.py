@@ -41,8 +41,8 @@ from types import MappingProxyType
 
 import dateparser
 
-from hub.nlu.base import Entity
 from hub.nlu.normalise import wordset
+from hub.nlu.results import Entity
 
 _MONTH_NAMES = (
     "januari january jan",

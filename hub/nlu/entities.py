@@ -24,8 +24,8 @@ from rapidfuzz import fuzz, process
 
 from hub import pii
 from hub.nlu import dates
-from hub.nlu.base import Entity
 from hub.nlu.normalise import wordset
+from hub.nlu.results import Entity
 
 _TOKEN = re.compile(r"[^\W_]+")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from hub.nlu.base import NluEngine, Parse
+from hub.nlu.results import NluEngine, Parse
 from hub.nlu.training_data import Example
 
 

@@ -21,7 +21,7 @@ What is taken from whom, and why:
   catalogue like any other value;
 * **date, time, ticket_id, booking_code, phone, nik** come from the fallback
   engine's own parse of the same text. Rasa returns the span only ("senin dpn"),
-  while :class:`~hub.nlu.base.Entity` promises a resolved value (an ISO date in
+  while :class:`~hub.nlu.results.Entity` promises a resolved value (an ISO date in
   WITA, E.164 phone, canonical codes); the built-in extractors already do that
   resolution, so Rasa's spans for these types are dropped rather than resolved twice.
   ``locale`` comes from the fallback too (Rasa does not detect it).
@@ -43,7 +43,7 @@ from typing import Any
 
 import aiohttp
 
-from hub.nlu.base import ENTITY_TYPES, INTENTS, Entity, IntentScore, NluEngine, Parse
+from hub.nlu.results import ENTITY_TYPES, INTENTS, Entity, IntentScore, NluEngine, Parse
 
 log = logging.getLogger(__name__)
 

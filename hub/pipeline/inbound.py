@@ -44,7 +44,7 @@ from hub.model import (
     Reply,
     utcnow,
 )
-from hub.nlu.base import Parse
+from hub.nlu.results import Parse
 from hub.pipeline.outbound import Outbound
 from hub.pipeline.understanding import Understanding
 from hub.security.vault import NikVault

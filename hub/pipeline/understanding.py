@@ -19,8 +19,8 @@ from aiohttp import ClientSession
 from hub.catalogue import Catalogue, CurrentCatalogue, load_catalogue
 from hub.config import Settings
 from hub.nlu import builtin
-from hub.nlu.base import NluEngine, Parse
 from hub.nlu.entities import EntityExtractor
+from hub.nlu.results import NluEngine, Parse
 from hub.resources import default_catalogue_path, nlu_data_dir
 
 

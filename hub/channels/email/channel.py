@@ -37,11 +37,11 @@ from hub.channels.base import (
     OnStatus,
     RouteDef,
 )
-from hub.channels.email.auth import trusted_results, verified_sender
 from hub.channels.email.compose import FilePart, MailComposer, base_subject
 from hub.channels.email.files import ROUTE, MailFiles
 from hub.channels.email.listen import MailDeferred, MailListener
 from hub.channels.email.parse import ParsedMail, parse_mail
+from hub.channels.email.sender_auth import trusted_results, verified_sender
 from hub.config import EmailConfig
 from hub.model import (
     AddressKind,

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from hub.channels.email.auth import strip_authentication_results
+from hub.channels.email.sender_auth import strip_authentication_results
 from hub.config import EmailListenConfig
 from hub.web.client_ip import Network, trusted_networks
 

@@ -33,8 +33,8 @@ from hub.booking.nik import NikCheck, check_length, check_nik
 from hub.catalogue import Service
 from hub.dialogs.context import DialogContext
 from hub.model import Choice, Reply
-from hub.nlu.base import Parse
 from hub.nlu.normalise import wordset
+from hub.nlu.results import Parse
 
 KEY = "applicant"
 """Key of the applicant inside a booking flow's state."""
