@@ -340,12 +340,11 @@ def create_app(
 ) -> web.Application:
     """The aiohttp application: channel routes, REST API, health and metrics, tied to one Hub."""
     hub = Hub(settings, extra_channels=extra_channels, clock=clock)
-    app = web.Application(
-        middlewares=[errors_middleware, *api.MIDDLEWARES], client_max_size=1024**2
-    )
+    app = web.Application(middlewares=[errors_middleware], client_max_size=1024**2)
     app[HUB] = hub
     app[METRICS_ACCESS] = MetricsAccess(settings)
-    api.setup_api(app, api.ApiContext(bookings=hub.bookings, tokens=hub.api_tokens, care=hub.care))
+    api_context = api.ApiContext(bookings=hub.bookings, tokens=hub.api_tokens, care=hub.care)
+    app.add_subapp(api.PREFIX, api.api_app(api_context))
     if settings.console.enabled:
         console = ConsoleContext(
             db=hub.db,
