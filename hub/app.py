@@ -29,7 +29,7 @@ from hub.channels.base import Channel
 from hub.channels.email_files import MailFiles
 from hub.channels.registry import build_channels
 from hub.config import Settings
-from hub.console import ConsoleContext, setup_console
+from hub.console import CONSOLE_PREFIX, ConsoleContext, console_app
 from hub.coordination import Coordinator, RedisCoordinator, open_coordinator
 from hub.coordination.ratelimit import RateLimiter
 from hub.dialogs.engine import DialogEngine
@@ -357,7 +357,7 @@ def create_app(
             catalogue=lambda: hub.catalogue,
             limiter=hub.limiter,
         )
-        setup_console(app, console)
+        app.add_subapp(CONSOLE_PREFIX, console_app(console))
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await hub.start()
