@@ -28,7 +28,7 @@ from hub.channels.base import Channel
 from hub.channels.email import MailFiles
 from hub.channels.registry import build_channels
 from hub.config import Settings
-from hub.console import ConsoleContext, setup_console
+from hub.console import CONSOLE_PREFIX, ConsoleContext, console_app
 from hub.coordination import Coordinator, RedisCoordinator, open_coordinator
 from hub.coordination.live import announce
 from hub.coordination.ratelimit import RateLimiter
@@ -344,12 +344,11 @@ def create_app(
 ) -> web.Application:
     """The aiohttp application: channel routes, REST API, health and metrics, tied to one Hub."""
     hub = Hub(settings, extra_channels=extra_channels, clock=clock)
-    app = web.Application(
-        middlewares=[errors_middleware, *api.MIDDLEWARES], client_max_size=1024**2
-    )
+    app = web.Application(middlewares=[errors_middleware], client_max_size=1024**2)
     app[HUB] = hub
     app[METRICS_ACCESS] = MetricsAccess(settings)
-    api.setup_api(app, api.ApiContext(bookings=hub.bookings, tokens=hub.api_tokens, care=hub.care))
+    api_context = api.ApiContext(bookings=hub.bookings, tokens=hub.api_tokens, care=hub.care)
+    app.add_subapp(api.PREFIX, api.api_app(api_context))
     if settings.console.enabled:
         console = ConsoleContext(
             db=hub.db,
@@ -362,7 +361,7 @@ def create_app(
             catalogue=lambda: hub.catalogues.catalogue,
             limiter=hub.limiter,
         )
-        setup_console(app, console)
+        app.add_subapp(CONSOLE_PREFIX, console_app(console))
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await hub.start()

@@ -18,10 +18,11 @@ import pytest
 import sqlalchemy as sa
 from aiohttp import web
 
+from hub.api import API, PREFIX, api_app
+from hub.api.operations import ROUTE_SCOPES
 from hub.api.scopes import (
     DESCRIPTIONS,
     LEGACY_SCOPES,
-    ROUTE_SCOPES,
     Scope,
     ScopeError,
     granted,
@@ -31,6 +32,7 @@ from hub.app import HUB, Hub, create_app
 from hub.care.service import TicketKind
 from hub.config import Settings
 from hub.store.tables import api_tokens
+from tests.apps import mounted
 from tests.test_api import (
     ALL_SCOPES,
     DOC,
@@ -189,19 +191,23 @@ async def test_a_queue_display_with_bookings_read_cannot_read_a_complaint(
 async def test_an_undeclared_route_is_refused_to_every_token(
     aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
 ) -> None:
-    """Fail closed: a route added without a scope answers no token, not every token."""
+    """Fail closed: a route of the API's application that is not in the route table (added
+    to the router directly) answers no token, not every token."""
     app = create_app(make_settings())
 
     async def undeclared(_request: web.Request) -> web.Response:
         return web.json_response({"secret": True})
 
-    app.router.add_get("/api/v1/undeclared", undeclared)
+    # The mounted API is frozen; another one on the same context, under /api/v1 too.
+    extra = api_app(mounted(app, PREFIX)[API])
+    extra.router.add_get("/undeclared", undeclared)
+    app.add_subapp(PREFIX + "/extra", extra)
     client = await aiohttp_client(app)
     with pytest.raises(ScopeError):  # nor can a token be made that may do nothing
         await token(client.app[HUB], "nothing", frozenset())
     everything = await token(client.app[HUB], "everything", ALL_SCOPES)
     response = await client.get(
-        "/api/v1/undeclared", headers={"Authorization": f"Bearer {everything}"}
+        "/api/v1/extra/undeclared", headers={"Authorization": f"Bearer {everything}"}
     )
     assert response.status == 403
     assert (await response.json())["error"] == {

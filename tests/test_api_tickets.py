@@ -19,13 +19,14 @@ import jsonschema
 import pytest
 from multidict import MultiDict
 
-from hub.api import API
+from hub.api import API, PREFIX
 from hub.app import HUB, Hub, create_app
 from hub.care.access import Actor, ActorRole
 from hub.care.service import TicketKind
 from hub.care.status import TicketStatus
 from hub.config import Settings
 from hub.store.tickets import TicketRecord
+from tests.apps import mounted
 from tests.clock import Clock
 from tests.test_api import (
     ALL_SCOPES,
@@ -427,7 +428,8 @@ async def test_without_care_the_ticket_routes_answer_503(
     aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings]
 ) -> None:
     app = create_app(make_settings())
-    app[API] = dataclasses.replace(app[API], care=None)
+    api_app = mounted(app, PREFIX)
+    api_app[API] = dataclasses.replace(api_app[API], care=None)
     client = await aiohttp_client(app)
     api = Api(client, (await client.app[HUB].api_tokens.create("display", ALL_SCOPES)).token)
     for method, template in (("GET", LIST), ("GET", ONE), ("POST", MOVE)):

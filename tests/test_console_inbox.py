@@ -23,13 +23,14 @@ from aiohttp.web import Application
 from hub.addresses import mask_address
 from hub.app import HUB, Hub, create_app
 from hub.config import Settings
+from hub.console import CONSOLE_PREFIX, CONTEXT
 from hub.console.accounts import OfficerAccounts
-from hub.console.context import CONTEXT
 from hub.console.events import EVENTS
 from hub.console.inbox_view import web_url
 from hub.console.passwords import Passwords
 from hub.store import audit as audit_store
 from hub.store.tables import conversations, outbox
+from tests.apps import mounted
 from tests.chat_client import ChatClient
 from tests.clock import Clock
 from tests.fakes.telegram import FakeTelegram
@@ -103,7 +104,9 @@ class Desk:
 async def add_officer(
     app: Application, username: str, role: str = "officer", name: str = ""
 ) -> int:
-    accounts = OfficerAccounts(app[HUB].db, Passwords(), app[CONTEXT].clock)
+    accounts = OfficerAccounts(
+        app[HUB].db, Passwords(), mounted(app, CONSOLE_PREFIX)[CONTEXT].clock
+    )
     record = await accounts.add(
         username, role=role, password=PASSWORD, display_name=name, known_agencies=set()
     )
@@ -525,7 +528,7 @@ async def test_the_event_stream_brings_handoffs_and_messages(
     await add_officer(client.app, "made")
     made = Desk(client)
     await made.login("made")
-    client.app[EVENTS].heartbeat_seconds = 0.2
+    mounted(client.app, CONSOLE_PREFIX)[EVENTS].heartbeat_seconds = 0.2
     stream = await open_stream(client)
     assert await asyncio.wait_for(stream.content.readline(), 5) == b": ping\n"
 
@@ -558,7 +561,7 @@ async def test_the_event_stream_brings_handoffs_and_messages(
 
 
 async def _no_streams(client: TestClient[Any, Any]) -> bool:
-    return len(client.app[EVENTS]) == 0
+    return len(mounted(client.app, CONSOLE_PREFIX)[EVENTS]) == 0
 
 
 async def test_shutdown_ends_open_streams_at_once(
@@ -574,7 +577,7 @@ async def test_shutdown_ends_open_streams_at_once(
         desk = Desk(http)
         await desk.login("made")
         stream = await open_stream(http)
-        assert len(app[EVENTS]) == 1
+        assert len(mounted(app, CONSOLE_PREFIX)[EVENTS]) == 1
         started = time.monotonic()
         await asyncio.wait_for(server.close(), 10)
         assert time.monotonic() - started < 5, "the open stream did not hold the server up"

@@ -2,8 +2,9 @@
 
 The document is public so a client can be generated or checked before a token is
 issued; it describes the API, not the mall's data. A valid token without the scope
-its route needs (``hub.api.scopes.ROUTE_SCOPES``) gets 403 naming that scope, so a
-queue display with ``bookings:read`` cannot read a complaint.
+its route needs (``hub.api.operations``) gets 403 naming that scope, so a queue
+display with ``bookings:read`` cannot read a complaint. The middleware belongs to the
+API's own application: nothing outside ``/api/v1`` passes through it.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from hub.api.context import API
-from hub.api.errors import ApiError, in_api
-from hub.api.scopes import Scope, granted, required_scope
+from hub.api import shapes
+from hub.api.deps import API, API_CALLER, API_SCOPES
+from hub.api.errors import ApiError, api_error
+from hub.api.operations import OPENAPI_PATH, required_scope
+from hub.api.scopes import Scope, granted
 
-OPENAPI_PATH = "/api/v1/openapi.json"
-API_CALLER: web.RequestKey[str] = web.RequestKey("api_caller", str)
-"""The verified token's name, so a change made through the API records which system made it."""
-API_SCOPES: web.RequestKey[frozenset[Scope]] = web.RequestKey("api_scopes", frozenset)
-"""What the verified token may do; the ticket handlers read it to withhold confidential text."""
 _CHALLENGE = 'Bearer realm="omnihub"'
 
 
@@ -36,7 +34,7 @@ def bearer_token(request: web.Request) -> str | None:
 def unauthorized(message: str, *, invalid: bool) -> ApiError:
     # RFC 6750: a request without credentials gets the bare challenge, a bad token its error.
     challenge = _CHALLENGE + (', error="invalid_token"' if invalid else "")
-    return ApiError(401, "unauthorized", message, {"WWW-Authenticate": challenge})
+    return api_error(401, "unauthorized", message, {"WWW-Authenticate": challenge})
 
 
 class InsufficientScope(ApiError):
@@ -52,13 +50,10 @@ class InsufficientScope(ApiError):
                 f"token with 'omnihub token create NAME --scope {scope.value}'"
             )
             challenge = f'{_CHALLENGE}, error="insufficient_scope", scope="{scope.value}"'
-        super().__init__(
-            403,
-            "insufficient_scope",
-            message,
-            {"WWW-Authenticate": challenge},
-            {"scope": None if scope is None else scope.value},
+        body = shapes.ScopeErrorDetail(
+            code="insufficient_scope", message=message, scope=None if scope is None else scope.value
         )
+        super().__init__(403, shapes.ScopeError(error=body), {"WWW-Authenticate": challenge})
         self.scope = scope
 
 
@@ -67,7 +62,7 @@ async def api_auth_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """No API route (unknown ones included) answers before the token is checked."""
-    if not in_api(request) or request.path == OPENAPI_PATH:
+    if request.path == OPENAPI_PATH:
         return await handler(request)
     token = bearer_token(request)
     if token is None:

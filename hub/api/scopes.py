@@ -1,10 +1,9 @@
 """What an API token may do: the scopes, and which one each route needs.
 
 The one place scopes are defined. A later feature adds its scope to ``Scope`` with a
-line in ``DESCRIPTIONS``, and its routes to ``ROUTE_SCOPES``; the token command, the
-auth middleware and the OpenAPI document all read them from here. A route missing
-from ``ROUTE_SCOPES`` is refused to every token (fail closed), and a test checks that
-every route of the app is listed.
+line in ``DESCRIPTIONS``, and names it on its routes in ``hub.api.operations``; the
+token command, the auth middleware and the OpenAPI document all read them from there.
+A route missing from that table is refused to every token (fail closed).
 """
 
 from __future__ import annotations
@@ -49,21 +48,6 @@ LEGACY_SCOPES: frozenset[Scope] = frozenset(
 """A token made before scopes existed (``scopes`` NULL): what it could do before, except
 the content of confidential tickets. Fixed: scopes added later are not granted to it."""
 
-ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
-    ("GET", "/api/v1/services"): Scope.SERVICES_READ,
-    ("GET", "/api/v1/services/{id}"): Scope.SERVICES_READ,
-    ("GET", "/api/v1/slots"): Scope.SERVICES_READ,
-    ("GET", "/api/v1/bookings"): Scope.BOOKINGS_READ,
-    ("GET", "/api/v1/bookings/{code}"): Scope.BOOKINGS_READ,
-    ("POST", "/api/v1/bookings/{code}/check-in"): Scope.BOOKINGS_WRITE,
-    ("POST", "/api/v1/bookings/{code}/cancel"): Scope.BOOKINGS_WRITE,
-    ("POST", "/api/v1/bookings/lookup"): Scope.BOOKINGS_APPLICANT,
-    ("GET", "/api/v1/tickets"): Scope.TICKETS_READ,
-    ("GET", "/api/v1/tickets/{id}"): Scope.TICKETS_READ,
-    ("POST", "/api/v1/tickets/{id}/status"): Scope.TICKETS_WRITE,
-}
-"""The scope each route needs, by method and path template (``HEAD`` as ``GET``)."""
-
 
 class ScopeError(ValueError):
     """Scopes asked for that do not exist, or none at all."""
@@ -102,8 +86,3 @@ def granted(stored: Iterable[str] | None) -> frozenset[Scope]:
         return LEGACY_SCOPES
     known = {s.value for s in Scope}
     return frozenset(Scope(n) for n in stored if n in known)
-
-
-def required_scope(method: str, template: str) -> Scope | None:
-    """The scope a route needs; None for a route nobody declared (refused to all)."""
-    return ROUTE_SCOPES.get(("GET" if method == "HEAD" else method, template))

@@ -2,7 +2,8 @@
 
 What other console features use:
 
-- ``setup_console(app, ctx)``: mounts it (``hub.app`` does, when ``console.enabled``);
+- ``console_app(ctx)``: the console's own application, which ``hub.app`` mounts at
+  ``CONSOLE_PREFIX`` when ``console.enabled``;
 - ``current_officer(request)``, ``require_role(request, Role.SUPERVISOR)``;
 - ``render(request, "page.html", active="tickets", **data)`` for a page in
   ``templates/console``;
@@ -15,7 +16,7 @@ channels or the dialogs.
 
 from hub.console.audit import audit
 from hub.console.auth import ConsoleSession, Officer, Role
-from hub.console.context import CONTEXT, ConsoleContext, console_context
+from hub.console.console_deps import CONTEXT, ConsoleContext, console_context
 from hub.console.pages import render
 from hub.console.session import (
     SESSION,
@@ -24,9 +25,10 @@ from hub.console.session import (
     require_role,
     wants_json,
 )
-from hub.console.web import setup_console
+from hub.console.web import CONSOLE_PREFIX, console_app
 
 __all__ = [
+    "CONSOLE_PREFIX",
     "CONTEXT",
     "SESSION",
     "ConsoleContext",
@@ -34,11 +36,11 @@ __all__ = [
     "Officer",
     "Role",
     "audit",
+    "console_app",
     "console_context",
     "current_officer",
     "current_session",
     "render",
     "require_role",
-    "setup_console",
     "wants_json",
 ]

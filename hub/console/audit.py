@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.console.context import CONTEXT
+from hub.console.console_deps import CONTEXT
 from hub.console.session import current_officer
 from hub.store import audit as audit_store
 

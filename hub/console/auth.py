@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.console.context import ConsoleContext
+from hub.console.console_deps import ConsoleContext
 from hub.console.passwords import PasswordError, check_new_password
 from hub.console.throttle import LoginThrottle, Throttled
 from hub.coordination.ratelimit import RateLimiter

@@ -19,11 +19,11 @@ from markupsafe import Markup
 
 from hub.catalogue import Catalogue
 from hub.console import charts
-from hub.console.context import CONTEXT
+from hub.console.console_deps import CONTEXT
 from hub.console.pages import render
-from hub.console.session import current_officer
+from hub.console.session import PREFIX, current_officer, local
+from hub.console.ticket_pages import agency_names, catalogue_of
 from hub.console.ticket_view import CHANNEL_LABELS, STATUS_LABELS, care_actor, ticket_agencies
-from hub.console.tickets import agency_names, catalogue_of
 from hub.store import stats
 from hub.store.tickets import rating_summary
 
@@ -201,4 +201,4 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/console/dashboard", dashboard)
+    app.router.add_get(local(PREFIX + "/dashboard"), dashboard)

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from hub.console.auth import AUTH
-from hub.console.context import console_context
-from hub.console.session import API_PREFIX, COOKIE, current_officer, json_error
+from hub.console.console_deps import console_context
+from hub.console.session import API_PREFIX, COOKIE, current_officer, json_error, local
 from hub.coordination.live import CONSOLE_TOPIC
 
 log = logging.getLogger(__name__)
@@ -207,4 +207,4 @@ async def events(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app[EVENTS] = EventStreams()
     app.on_shutdown.append(app[EVENTS].close_all)
-    app.router.add_get(EVENTS_PATH, events)
+    app.router.add_get(local(EVENTS_PATH), events)

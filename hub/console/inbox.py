@@ -26,7 +26,7 @@ from aiohttp import web
 from hub.care.access import ConversationAccess
 from hub.console import events
 from hub.console.audit import audit
-from hub.console.context import ConsoleContext, console_context
+from hub.console.console_deps import ConsoleContext, console_context
 from hub.console.inbox_view import (
     ConversationView,
     access_of,
@@ -40,6 +40,7 @@ from hub.console.session import (
     PREFIX,
     current_officer,
     json_error,
+    local,
     see_other,
     wants_json,
 )
@@ -303,12 +304,12 @@ async def close(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get(PREFIX + "/", inbox_page)
-    app.router.add_get(CONVERSATION, conversation_page)
-    app.router.add_post(CONVERSATION + "/claim", claim)
-    app.router.add_post(CONVERSATION + "/reply", reply)
-    app.router.add_post(CONVERSATION + "/release", release)
-    app.router.add_post(CONVERSATION + "/close", close)
-    app.router.add_get(API_PREFIX + "inbox", inbox_json)
-    app.router.add_get(API_CONVERSATION + "/messages", conversation_json)
+    app.router.add_get(local(PREFIX + "/"), inbox_page)
+    app.router.add_get(local(CONVERSATION), conversation_page)
+    app.router.add_post(local(CONVERSATION + "/claim"), claim)
+    app.router.add_post(local(CONVERSATION + "/reply"), reply)
+    app.router.add_post(local(CONVERSATION + "/release"), release)
+    app.router.add_post(local(CONVERSATION + "/close"), close)
+    app.router.add_get(local(API_PREFIX + "inbox"), inbox_json)
+    app.router.add_get(local(API_CONVERSATION + "/messages"), conversation_json)
     events.add_routes(app)

@@ -22,7 +22,6 @@ from hub.console.session import (
     SESSION,
     STATIC_PREFIX,
     Handler,
-    in_console,
     json_error,
     wants_json,
 )
@@ -94,8 +93,6 @@ def render(
 @web.middleware
 async def console_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A refused or missing console page is a page (or JSON for scripts), not a bare text."""
-    if not in_console(request.path):
-        return await handler(request)
     try:
         return await handler(request)
     except web.HTTPException as error:
@@ -112,8 +109,6 @@ async def console_errors_middleware(request: web.Request, handler: Handler) -> w
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """``on_response_prepare``: on every console response, errors and redirects included."""
-    if not in_console(request.path):
-        return
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.path.startswith(STATIC_PREFIX):

@@ -1,10 +1,10 @@
 """The console's gate: no page or action without a session, no change without CSRF.
 
-One middleware, acting only on ``/console`` paths, so the REST API and the webhooks
-keep their own rules. It loads the session from the cookie into the request; a page
-without one is sent to the login form, a script (XHR, JSON, event stream) gets a
-401 it can act on, and any request that may change something must carry the
-session's CSRF token, as a form field or a header.
+One middleware of the console's own application (mounted at ``/console``), so the
+REST API and the webhooks never pass through it. It loads the session from the
+cookie into the request; a page without one is sent to the login form, a script
+(XHR, JSON, event stream) gets a 401 it can act on, and any request that may change
+something must carry the session's CSRF token, as a form field or a header.
 """
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def in_console(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def local(path: str) -> str:
+    """A console path as the console's application registers it: mounted at ``PREFIX``,
+    it adds the prefix itself (``/console`` itself is ``""``)."""
+    return path.removeprefix(PREFIX)
 
 
 def is_public(path: str) -> bool:
@@ -122,7 +128,7 @@ def csrf_matches(sent: str, expected: str) -> bool:
 
 @web.middleware
 async def console_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not in_console(request.path) or is_public(request.path):
+    if is_public(request.path):
         return await handler(request)
     session = await request.app[AUTH].session(request.cookies.get(COOKIE, ""))
     if session is None:

@@ -1,17 +1,18 @@
-"""Mounting the console on the hub's application under ``/console``.
+"""The console as an aiohttp application of its own, mounted by ``hub.app`` at ``/console``.
 
-Other console features add their routes to the same application after
-``setup_console`` (paths under ``/console/``); the middleware then guards them
-too, with no extra code: session, CSRF, security headers and error pages.
+Every console feature adds its routes here (``add_routes``, paths through
+``session.local``); the console's middlewares then guard them with no extra code:
+session, CSRF, security headers and error pages. They belong to this application
+only, so the REST API and the webhooks never pass through them.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from hub.console import dashboard, inbox, tickets, views
+from hub.console import dashboard, inbox, officer_pages, ticket_pages
 from hub.console.auth import AUTH, ConsoleAuth
-from hub.console.context import CONTEXT, ConsoleContext
+from hub.console.console_deps import CONTEXT, ConsoleContext
 from hub.console.pages import (
     PAGES,
     add_security_headers,
@@ -19,27 +20,30 @@ from hub.console.pages import (
     console_templates,
     page_environment,
 )
-from hub.console.session import STATIC_PREFIX, console_middleware
+from hub.console.session import PREFIX, STATIC_PREFIX, console_middleware, local
+
+CONSOLE_PREFIX = PREFIX
+"""Where ``console_app`` is to be mounted; its links and redirects assume it."""
 
 
-def setup_console(app: web.Application, ctx: ConsoleContext) -> None:
-    """Routes, static files, middlewares and headers of the console, on ``app``.
+def console_app(ctx: ConsoleContext) -> web.Application:
+    """Routes, static files, middlewares and headers of the console.
 
-    The middlewares are appended after the app's own (errors, REST API), so they
-    run innermost and act only on ``/console`` paths.
+    The error pages middleware comes first (outermost), so it also renders the
+    session middleware's refusals.
     """
+    app = web.Application(middlewares=[console_errors_middleware, console_middleware])
     app[CONTEXT] = ctx
     app[AUTH] = ConsoleAuth(ctx)
     app[PAGES] = page_environment(ctx.templates, ctx.settings.server.timezone)
-    app.middlewares.append(console_errors_middleware)
-    app.middlewares.append(console_middleware)
     app.on_response_prepare.append(add_security_headers)
-    views.add_routes(app)
+    officer_pages.add_routes(app)
     inbox.add_routes(app)
-    tickets.add_routes(app)
+    ticket_pages.add_routes(app)
     dashboard.add_routes(app)
     app.router.add_static(
-        STATIC_PREFIX.rstrip("/"),
+        local(STATIC_PREFIX.rstrip("/")),
         console_templates(ctx.templates) / "static",
         follow_symlinks=False,
     )
+    return app

@@ -16,13 +16,14 @@ from typing import Any
 from aiohttp import web
 
 from hub.console.auth import AUTH, NewSession, Role
-from hub.console.context import CONTEXT
+from hub.console.console_deps import CONTEXT
 from hub.console.pages import render
 from hub.console.session import (
     COOKIE,
     LOGIN_PATH,
     PREFIX,
     current_session,
+    local,
     require_role,
     safe_next,
     see_other,
@@ -209,10 +210,10 @@ async def audit_log(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get(LOGIN_PATH, login_page)
-    app.router.add_post(LOGIN_PATH, login_submit)
-    app.router.add_post(PREFIX + "/logout", logout)
-    app.router.add_get(PREFIX, to_home)
-    app.router.add_get(PREFIX + "/audit", audit_log)
-    app.router.add_get(PASSWORD_PATH, password_page)
-    app.router.add_post(PASSWORD_PATH, password_submit)
+    app.router.add_get(local(LOGIN_PATH), login_page)
+    app.router.add_post(local(LOGIN_PATH), login_submit)
+    app.router.add_post(local(PREFIX + "/logout"), logout)
+    app.router.add_get(local(PREFIX), to_home)
+    app.router.add_get(local(PREFIX + "/audit"), audit_log)
+    app.router.add_get(local(PASSWORD_PATH), password_page)
+    app.router.add_post(local(PASSWORD_PATH), password_submit)

@@ -29,9 +29,9 @@ from hub.care.status import IllegalTransition, TicketStatus
 from hub.catalogue import Catalogue
 from hub.console.audit import audit
 from hub.console.auth import Officer
-from hub.console.context import CONTEXT
+from hub.console.console_deps import CONTEXT
 from hub.console.pages import render
-from hub.console.session import current_officer, see_other
+from hub.console.session import current_officer, local, see_other
 from hub.console.ticket_view import (
     CHANNEL_LABELS,
     KIND_LABELS,
@@ -393,9 +393,9 @@ async def reveal_nik(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get(PREFIX, ticket_list)
-    app.router.add_get(PREFIX + "/{ticket_id}", ticket_detail)
-    app.router.add_post(PREFIX + "/{ticket_id}/status", change_status)
-    app.router.add_post(PREFIX + "/{ticket_id}/assign", assign)
-    app.router.add_post(PREFIX + "/{ticket_id}/note", add_note)
-    app.router.add_post(PREFIX + "/{ticket_id}/nik", reveal_nik)
+    app.router.add_get(local(PREFIX), ticket_list)
+    app.router.add_get(local(PREFIX + "/{ticket_id}"), ticket_detail)
+    app.router.add_post(local(PREFIX + "/{ticket_id}/status"), change_status)
+    app.router.add_post(local(PREFIX + "/{ticket_id}/assign"), assign)
+    app.router.add_post(local(PREFIX + "/{ticket_id}/note"), add_note)
+    app.router.add_post(local(PREFIX + "/{ticket_id}/nik"), reveal_nik)
