@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.api.auth import api_auth_middleware
+from hub.api.bearer import api_auth_middleware
 from hub.api.deps import API, ApiContext
 from hub.api.errors import api_errors_middleware
 from hub.api.openapi import openapi_json

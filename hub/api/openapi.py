@@ -267,5 +267,5 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    """The document for the catalogue in use now; public (``hub.api.auth``)."""
+    """The document for the catalogue in use now; public (``hub.api.bearer``)."""
     return web.json_response(document(request.app[API].bookings.catalogue))

@@ -19,7 +19,7 @@ from hub.app import prepare_database
 from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.console.accounts import AccountError, OfficerAccounts
-from hub.console.auth import Role
+from hub.console.officer_login import Role
 from hub.console.passwords import PasswordError, Passwords, check_new_password
 from hub.model import utcnow
 from hub.pipeline.understanding import catalogue_for

@@ -14,9 +14,9 @@ The console may use the domain, the store, the outbox and the config, never the
 channels or the dialogs.
 """
 
-from hub.console.audit import audit
-from hub.console.auth import ConsoleSession, Officer, Role
+from hub.console.audit_trail import audit
 from hub.console.console_deps import CONTEXT, ConsoleContext, console_context
+from hub.console.officer_login import ConsoleSession, Officer, Role
 from hub.console.pages import render
 from hub.console.session import (
     SESSION,

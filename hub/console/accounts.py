@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.console.auth import USERNAME, Role, normalise_username
+from hub.console.officer_login import USERNAME, Role, normalise_username
 from hub.console.passwords import PasswordError, Passwords, check_new_password
 from hub.store import Database
 from hub.store import audit as audit_store

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from hub.console.auth import AUTH
 from hub.console.console_deps import console_context
+from hub.console.officer_login import AUTH
 from hub.console.session import API_PREFIX, COOKIE, current_officer, json_error, local
 from hub.coordination.live import CONSOLE_TOPIC
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.addresses import mask_address
 from hub.care.access import ConversationAccess, Discretion, conversation_access
-from hub.console.auth import Officer, Role
+from hub.console.officer_login import Officer, Role
 from hub.console.ticket_view import care_actor
 from hub.model import ConversationStatus
 from hub.store import inbox as inbox_store

@@ -1,5 +1,5 @@
 """The console's own pages: login, logout, an officer's own password and the audit
-log (the home page is the inbox, in ``hub.console.inbox``).
+log (the home page is the inbox, in ``hub.console.inbox_pages``).
 
 The login form has no session yet, so it is protected against cross-site posting
 by a double-submit token: a random value in a SameSite=Strict cookie that the form
@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.console.auth import AUTH, NewSession, Role
 from hub.console.console_deps import CONTEXT
+from hub.console.officer_login import AUTH, NewSession, Role
 from hub.console.pages import render
 from hub.console.session import (
     COOKIE,

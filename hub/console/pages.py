@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
-from hub.console.auth import ConsoleSession, Role
+from hub.console.officer_login import ConsoleSession, Role
 from hub.console.session import (
     SESSION,
     STATIC_PREFIX,

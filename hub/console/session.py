@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from hub.console.auth import AUTH, ConsoleSession, Officer, Role
+from hub.console.officer_login import AUTH, ConsoleSession, Officer, Role
 
 PREFIX = "/console"
 LOGIN_PATH = "/console/login"

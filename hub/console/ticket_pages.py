@@ -27,9 +27,9 @@ from hub.care.access import can_know_reporter, can_read_content, may_reveal_nik
 from hub.care.service import CareService, NotAllowed, TicketKind, TicketNotFound
 from hub.care.status import IllegalTransition, TicketStatus
 from hub.catalogue import Catalogue
-from hub.console.audit import audit
-from hub.console.auth import Officer
+from hub.console.audit_trail import audit
 from hub.console.console_deps import CONTEXT
+from hub.console.officer_login import Officer
 from hub.console.pages import render
 from hub.console.session import current_officer, local, see_other
 from hub.console.ticket_view import (

@@ -18,7 +18,7 @@ from hub.addresses import mask_address
 from hub.care.access import Actor, ActorRole, can_know_reporter, can_read_content, may_move
 from hub.care.service import TicketDetail
 from hub.care.status import TicketStatus, allowed_next
-from hub.console.auth import Officer
+from hub.console.officer_login import Officer
 from hub.store import contacts
 from hub.store.tickets import AttachmentRecord, EventRecord, TicketRecord
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.console import dashboard, inbox, officer_pages, ticket_pages
-from hub.console.auth import AUTH, ConsoleAuth
+from hub.console import dashboard, inbox_pages, officer_pages, ticket_pages
 from hub.console.console_deps import CONTEXT, ConsoleContext
+from hub.console.officer_login import AUTH, ConsoleAuth
 from hub.console.pages import (
     PAGES,
     add_security_headers,
@@ -38,7 +38,7 @@ def console_app(ctx: ConsoleContext) -> web.Application:
     app[PAGES] = page_environment(ctx.templates, ctx.settings.server.timezone)
     app.on_response_prepare.append(add_security_headers)
     officer_pages.add_routes(app)
-    inbox.add_routes(app)
+    inbox_pages.add_routes(app)
     ticket_pages.add_routes(app)
     dashboard.add_routes(app)
     app.router.add_static(

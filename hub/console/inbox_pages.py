@@ -25,7 +25,7 @@ from aiohttp import web
 
 from hub.care.access import ConversationAccess
 from hub.console import events
-from hub.console.audit import audit
+from hub.console.audit_trail import audit
 from hub.console.console_deps import ConsoleContext, console_context
 from hub.console.inbox_view import (
     ConversationView,
