@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from aiohttp import ClientWebSocketResponse, WSMsgType
 from aiohttp.test_utils import TestClient
 
+from hub.app import Hub
 from hub.channels.webchat import COOKIE
+from hub.store import outbox as outbox_store
+from hub.store.tables import messages, outbox
+from tests.settle import settled
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -122,6 +127,29 @@ class ChatClient:
                     self.errors.append(frame)
         return found
 
+    async def messages_with_ids(
+        self, ids: Collection[str], timeout: float = 15.0
+    ) -> list[dict[str, Any]]:
+        """The bot messages whose frame ``id`` is one of ``ids`` (``msg-<message id>``, the
+        outbox's key), in arrival order, once all have come; other messages stay buffered."""
+        wanted = set(ids)
+        found = [frame for frame in self.buffered if frame["id"] in wanted]
+        self.buffered = [frame for frame in self.buffered if frame["id"] not in wanted]
+        missing = wanted - {frame["id"] for frame in found}
+        async with asyncio.timeout(timeout):
+            while missing:
+                frame = await self.next_frame(timeout)
+                if frame["type"] == "message" and frame["id"] in missing:
+                    missing.discard(frame["id"])
+                    found.append(frame)
+                elif frame["type"] == "message":
+                    self.buffered.append(frame)
+                elif frame["type"] == "ack":
+                    self.acks.append(frame["id"])
+                elif frame["type"] == "error":
+                    self.errors.append(frame)
+        return found
+
     async def quiet(self, seconds: float) -> list[dict[str, Any]]:
         """Bot messages that arrive within ``seconds``; used to show none come."""
         found: list[dict[str, Any]] = []
@@ -139,6 +167,39 @@ class ChatClient:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+async def answers(
+    chat: ChatClient, hub: Hub, text: str, timeout: float = 15.0
+) -> list[dict[str, Any]]:
+    """Say ``text``; every bot message answering it (``reply_to``), however late each comes.
+
+    Nothing is guessed from a quiet spell: once ``hub`` has settled (tests/settle.py), the
+    outbox says which replies it sent for this message, and exactly those are read."""
+    message_id = await chat.say(text)
+    await chat.acknowledged(message_id, timeout)
+    await settled(hub, timeout)
+    return await chat.messages_with_ids(await _sent_replies(hub, chat, message_id), timeout)
+
+
+async def _sent_replies(hub: Hub, chat: ChatClient, message_id: str) -> list[str]:
+    """The frame ids (``msg-<id>``) of the replies the outbox sent to ``message_id``."""
+    inbound = (
+        sa.select(messages.c.id)
+        .where(
+            messages.c.channel == "webchat",
+            messages.c.direction == "inbound",
+            messages.c.provider_message_id == f"{chat.session}:{message_id}",
+        )
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(outbox.c.message_id)
+        .join(messages, messages.c.id == outbox.c.message_id)
+        .where(messages.c.reply_to_id == inbound, outbox.c.status == outbox_store.SENT)
+    )
+    async with hub.db.engine.connect() as conn:
+        return [f"msg-{row.message_id}" for row in await conn.execute(query)]
 
 
 class Citizen:

@@ -11,7 +11,6 @@ The hub's clock stands on Monday 30 November 2026, 10:00 WITA unless a test move
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -34,9 +33,10 @@ from hub.resources import templates_dir
 from hub.store import conversations as conversation_store
 from hub.store.inbox import SERVED_KEY
 from hub.store.tables import conversations, messages
-from tests.chat_client import ChatClient
+from tests.chat_client import ChatClient, answers
 from tests.clock import Clock
 from tests.fakes.twilio import FakeTwilio
+from tests.settle import settled
 from tests.test_console_inbox import Desk, add_officer
 from tests.test_twilio import WEBHOOK, fixture, post, settings_for
 
@@ -49,8 +49,6 @@ NOT_UNDERSTOOD = (
     "Maaf, saya belum bisa memahami pesan Anda. Percakapan ini saya teruskan ke petugas."
 )
 STILL_HERE = 'Sambil menunggu, Anda tetap bisa bertanya kepada saya, misalnya ketik "menu".'
-QUIET = 0.8
-"""Seconds to wait to show that no answer comes."""
 
 
 @pytest.fixture
@@ -65,10 +63,9 @@ async def client(
     return await aiohttp_client(create_app(make_settings(), clock=clock))
 
 
-async def say(chat: ChatClient, text: str) -> list[str]:
-    """Every bot message that answers ``text`` (read until the chat goes quiet)."""
-    await chat.say(text)
-    return [str(frame["text"]) for frame in await chat.quiet(QUIET)]
+async def say(client: TestClient[Any, Any], chat: ChatClient, text: str) -> list[str]:
+    """Every bot message that answers ``text``, once the hub has settled (none: silence)."""
+    return [str(frame["text"]) for frame in await answers(chat, client.app[HUB], text)]
 
 
 async def row_of(hub: Hub, address: str) -> Any:
@@ -108,11 +105,11 @@ async def test_a_misunderstood_citizen_is_still_answered_until_an_officer_claims
     row = await row_of(hub, chat.session)
     assert (row.status, row.handoff_reason) == ("handoff", "failures")
 
-    menu = await say(chat, "menu")
+    menu = await say(client, chat, "menu")
     assert menu and menu[0].startswith("Saya bisa membantu:"), menu
-    requirements = await say(chat, "syarat ktp")
+    requirements = await say(client, chat, "syarat ktp")
     assert requirements and requirements[0].startswith("Persyaratan"), requirements
-    assert await say(chat, "hmmm xyzzy") == [], "an unclear message waits for the officer"
+    assert await say(client, chat, "hmmm xyzzy") == [], "an unclear message waits for the officer"
 
     row = await row_of(hub, chat.session)
     assert (row.status, row.handoff_reason) == ("handoff", "failures"), "still waiting"
@@ -122,8 +119,8 @@ async def test_a_misunderstood_citizen_is_still_answered_until_an_officer_claims
 
     async with hub.db.begin() as conn:
         assert await conversation_store.claim(conn, row.id, 7, MONDAY)
-    assert await say(chat, "menu") == [], "an officer holds it: the bot is silent"
-    assert await say(chat, "syarat ktp") == []
+    assert await say(client, chat, "menu") == [], "an officer holds it: the bot is silent"
+    assert await say(client, chat, "syarat ktp") == []
     await chat.close()
 
 
@@ -132,14 +129,16 @@ async def test_a_supervisor_request_is_handed_over_at_once(
 ) -> None:
     hub = client.app[HUB]
     chat = await ChatClient.connect(client)
-    [handoff] = await say(chat, "mana supervisornya")
+    [handoff] = await say(client, chat, "mana supervisornya")
     assert handoff.startswith("Baik, percakapan ini saya teruskan ke petugas."), handoff
     row = await row_of(hub, chat.session)
     assert (row.status, row.handoff_reason) == ("handoff", "asked")
-    assert await say(chat, "menu") == [], "asked for a person in office hours: officers answer"
+    assert await say(client, chat, "menu") == [], (
+        "asked for a person in office hours: officers answer"
+    )
 
     other = await ChatClient.connect(client)
-    [handoff] = await say(other, "saya mau bicara dengan atasan")
+    [handoff] = await say(client, other, "saya mau bicara dengan atasan")
     assert "teruskan ke petugas" in handoff
     assert (await row_of(hub, other.session)).handoff_reason == "asked"
     await chat.close()
@@ -150,7 +149,7 @@ async def test_an_angry_request_for_a_person_is_handed_over_as_angry(
     client: TestClient[Any, Any],
 ) -> None:
     chat = await ChatClient.connect(client)
-    [handoff] = await say(chat, "panggil atasan kalian, tidak becus!!!")
+    [handoff] = await say(client, chat, "panggil atasan kalian, tidak becus!!!")
     assert handoff.startswith("Kami mohon maaf atas pengalaman Anda. Percakapan ini"), handoff
     row = await row_of(client.app[HUB], chat.session)
     assert (row.status, row.handoff_reason) == ("handoff", "angry")
@@ -161,10 +160,10 @@ async def test_misses_inside_a_booking_flow_do_not_hand_over(
     client: TestClient[Any, Any],
 ) -> None:
     chat = await ChatClient.connect(client)
-    [ask] = await say(chat, "mau antri paspor")
+    [ask] = await say(client, chat, "mau antri paspor")
     assert "tanggal" in ask.lower(), ask
-    first = await say(chat, "xyzzy")
-    second = await say(chat, "asdfgh qwerty")
+    first = await say(client, chat, "xyzzy")
+    second = await say(client, chat, "asdfgh qwerty")
     assert not any("teruskan ke petugas" in text for text in first + second), (first, second)
     row = await row_of(client.app[HUB], chat.session)
     assert row.status == "bot" and row.handoff_reason is None
@@ -176,13 +175,13 @@ async def test_outside_office_hours_the_citizen_is_told_when_and_the_bot_stays(
 ) -> None:
     clock.now = SATURDAY
     chat = await ChatClient.connect(client)
-    [handoff] = await say(chat, "mau bicara dengan petugas")
+    [handoff] = await say(client, chat, "mau bicara dengan petugas")
     assert (
         "Petugas akan membalas di chat ini pada Senin, 7 Desember 2026, mulai pukul 08.00 WITA."
         in handoff
     ), handoff
     assert handoff.endswith(STILL_HERE)
-    requirements = await say(chat, "syarat ktp")
+    requirements = await say(client, chat, "syarat ktp")
     assert requirements and requirements[0].startswith("Persyaratan"), (
         "the bot stays available meanwhile"
     )
@@ -190,7 +189,7 @@ async def test_outside_office_hours_the_citizen_is_told_when_and_the_bot_stays(
     assert (row.status, row.handoff_reason) == ("handoff", "asked")
 
     english = await ChatClient.connect(client)
-    [handoff] = await say(english, "I want to talk to a person")
+    [handoff] = await say(client, english, "I want to talk to a person")
     assert handoff.endswith(
         "An officer will answer in this chat on Monday 7 December 2026, from 08:00 WITA. "
         "Messages you send meanwhile are kept.\n"
@@ -255,7 +254,7 @@ async def test_officers_see_what_the_bot_answered_while_waiting_and_a_claim_sile
     await desk.login("made")
     chat = await ChatClient.connect(client)
     await misunderstood_twice(chat)
-    [menu] = await say(chat, "menu")
+    [menu] = await say(client, chat, "menu")
 
     [row] = await desk.inbox()
     assert (row["status"], row["reason_label"], row["bot_answers"]) == (
@@ -270,7 +269,7 @@ async def test_officers_see_what_the_bot_answered_while_waiting_and_a_claim_sile
 
     claimed = await desk.act(row["id"], "claim")
     assert claimed.status == 303
-    assert await say(chat, "syarat ktp") == [], "claimed: only the officer answers"
+    assert await say(client, chat, "syarat ktp") == [], "claimed: only the officer answers"
     [row] = await desk.inbox()
     assert (row["status"], row["bot_answers"]) == ("officer", False)
     assert 'id="bot-answers"' not in await desk.page(row["id"])
@@ -300,8 +299,7 @@ class Texter:
         self.sent += 1
         response = await post(self.client, WEBHOOK, fixture("sms_text", MessageSid=sid, Body=text))
         assert response.status == 200
-        await self.client.app[HUB].inbound.idle()
-        await asyncio.sleep(QUIET)  # the outbox sends shortly after
+        await settled(self.client.app[HUB])
         return [m.field("Body") for m in self.twilio.messages[before:]]
 
 

@@ -4,12 +4,13 @@ Each scenario+channel is one test: a fresh hub (its clock held at the scenario's
 ``clock``, moved on by a turn's ``after``), a citizen on the web chat
 (tests/chat_client.py), by SMS or on WhatsApp
 (Twilio webhooks, replies caught by the fake Twilio), then ``end_state`` read from the
-database. The format and the matching rule are in hub/dialogs/scenarios.py.
+database. A turn is over once the hub has settled (tests/settle.py): its message
+processed and every reply sent, so no turn waits for a quiet spell. The format and
+the matching rule are in hub/dialogs/scenarios.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from aiohttp.web import Application
 
-from hub.app import HUB, create_app
+from hub.app import HUB, Hub, create_app
 from hub.config import Settings
 from hub.dialogs.scenarios import (
     Reply,
@@ -30,15 +31,15 @@ from hub.dialogs.scenarios import (
     load_scenarios,
 )
 from hub.store.tables import bookings, conversations, tickets
-from tests.chat_client import ChatClient
+from tests.chat_client import ChatClient, answers
 from tests.clock import Clock
 from tests.fakes.twilio import FakeTwilio
+from tests.settle import settled
 from tests.test_twilio import WEBHOOK, fixture, post, settings_for
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-SETTLE = 0.3  # seconds without a new reply after which a turn's replies are complete
 TIMEOUT = 15.0
 
 
@@ -57,30 +58,20 @@ class Citizen(Protocol):
 
 
 class WebChatCitizen:
-    """Replies are those answering this turn's message (``reply_to``), all that come
-    until none has for ``SETTLE`` seconds; a late one from an earlier turn is not counted."""
+    """Replies are those answering this turn's message (``reply_to``): once the hub has
+    settled, exactly the ones the outbox sent for it, however late each comes."""
 
-    def __init__(self, chat: ChatClient) -> None:
-        self.chat = chat
+    def __init__(self, hub: Hub, chat: ChatClient) -> None:
+        self.hub, self.chat = hub, chat
 
     async def say(self, text: str) -> list[Reply]:
-        message_id = await self.chat.say(text)
-        replies: list[Reply] = []
-        async with asyncio.timeout(TIMEOUT):
-            while True:
-                try:
-                    frame = await self.chat.next_frame(SETTLE if replies else TIMEOUT)
-                except TimeoutError:
-                    if replies:
-                        return replies
-                    raise
-                if frame["type"] == "message" and frame.get("reply_to") == message_id:
-                    titles = tuple(c["title"] for c in frame["choices"])
-                    replies.append(Reply(frame["text"], titles))
+        frames = await answers(self.chat, self.hub, text, TIMEOUT)
+        return [Reply(f["text"], tuple(c["title"] for c in f["choices"])) for f in frames]
 
 
 class TwilioCitizen:
-    """One phone number on SMS or WhatsApp (``whatsapp:`` addresses through Twilio)."""
+    """One phone number on SMS or WhatsApp (``whatsapp:`` addresses through Twilio);
+    replies are what reached the fake Twilio from the message until the hub settled."""
 
     def __init__(self, client: TestClient[Any, Any], twilio: FakeTwilio, form: str) -> None:
         self.client, self.twilio, self.form = client, twilio, form
@@ -92,12 +83,7 @@ class TwilioCitizen:
         params = fixture(self.form, MessageSid=f"SM{self.inbound:032x}", Body=text)
         response = await post(self.client, WEBHOOK, params)
         assert response.status == 200, f"webhook answered {response.status}"
-        await self.twilio.wait_for_messages(seen + 1, TIMEOUT)
-        while True:
-            count = len(self.twilio.messages)
-            await asyncio.sleep(SETTLE)
-            if len(self.twilio.messages) == count:
-                break
+        await settled(self.client.app[HUB], TIMEOUT)
         return [Reply(m.field("Body")) for m in self.twilio.messages[seen:]]
 
 
@@ -156,7 +142,7 @@ async def test_scenario(
     citizen: Citizen
     if channel == "webchat":
         client = await aiohttp_client(create_app(make_settings(), clock=clock))
-        citizen = WebChatCitizen(await ChatClient.connect(client))
+        citizen = WebChatCitizen(client.app[HUB], await ChatClient.connect(client))
     else:
         settings = settings_for(make_settings, twilio)
         client = await aiohttp_client(create_app(settings, clock=clock))
