@@ -103,7 +103,7 @@ async def test_restart_processes_messages_left_pending(
 async def test_numbered_reply_selects_the_offered_choice(
     make_settings: Callable[..., Settings],
 ) -> None:
-    from hub.channels.cli import CliChannel
+    from hub.channels.terminal import CliChannel
 
     class Captured:
         def __init__(self) -> None:

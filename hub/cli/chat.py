@@ -8,7 +8,7 @@ import sys
 import uuid
 
 from hub.app import Hub
-from hub.channels.cli import CliChannel
+from hub.channels.terminal import CliChannel
 from hub.cli.command import Handler, Subparsers
 from hub.config import Settings
 from hub.model import InboundMessage
