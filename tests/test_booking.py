@@ -34,7 +34,13 @@ from hub.booking import (
     queue_label,
 )
 from hub.booking.codes import ALPHABET
-from hub.catalogue import Catalogue, CatalogueError, default_catalogue_path, load_catalogue
+from hub.catalogue import (
+    Catalogue,
+    CatalogueError,
+    CurrentCatalogue,
+    default_catalogue_path,
+    load_catalogue,
+)
 from hub.config import BookingConfig, ConfigError, load_config
 from hub.nlu.entities import EntityExtractor
 from hub.store import Database, migrate
@@ -749,3 +755,19 @@ async def test_two_os_processes_share_50_places(db: Database, db_url: str) -> No
     assert numbers == list(range(1, CAPACITY + 1))
     assert outcomes.count("full") == ATTEMPTS - CAPACITY
     assert await taken(db, KTP, TUE, "pagi") == CAPACITY
+
+
+async def test_the_booking_rules_follow_the_catalogue_in_use(db: Database) -> None:
+    """One holder, replaced on reload: the calendar is rebuilt from the new catalogue."""
+    catalogues = CurrentCatalogue(CATALOGUE)
+    service = BookingService(
+        db, catalogues, BookingConfig(), timezone=WITA, clock=lambda: wita(MON)
+    )
+    assert service.calendar.sessions(KTP_SERVICE, TUE), "KTP is open on Tuesdays"
+    saturdays_only = dataclasses.replace(KTP_SERVICE, hours={"sat": "08:00-12:00"})
+    catalogues.replace(
+        dataclasses.replace(CATALOGUE, services={**CATALOGUE.services, KTP: saturdays_only})
+    )
+    assert service.catalogue.services[KTP] is saturdays_only
+    assert service.calendar.sessions(saturdays_only, TUE) == [], "the new hours hold"
+    assert await service.slots(KTP, TUE) == []
