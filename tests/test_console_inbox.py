@@ -32,6 +32,7 @@ from hub.store import audit as audit_store
 from hub.store.tables import conversations, outbox
 from tests.chat_client import ChatClient
 from tests.fakes.telegram import FakeTelegram
+from tests.settle import settled
 from tests.test_console_auth import FORM_TOKEN, META_CSRF, PASSWORD, START, Clock
 from tests.test_telegram import CHAT, SECRET, load
 
@@ -314,7 +315,7 @@ async def test_a_telegram_handoff_is_claimed_answered_released_and_closed(
         return texts[-1] == "Terima kasih, saya tunggu"
 
     await eventually(citizen_wrote)
-    await asyncio.sleep(0.5)
+    await settled(hub)
     assert len(citizen.sent()) == 2, "no bot answer while an officer holds the chat"
     labels = [m["author_label"] for m in (await made.history(conversation_id))["messages"]]
     assert labels == ["Warga", "Bot", "Petugas Made Sudarsana", "Warga"]
