@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient
 from hub.app import Hub
 from hub.channels.webchat import COOKIE
 from hub.store import outbox as outbox_store
-from hub.store.tables import messages, outbox
+from hub.store.tables import conversations, messages, outbox
 from tests.settle import settled
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ class ChatClient:
         self.acks: list[str] = []
         self.errors: list[dict[str, Any]] = []
         self.buffered: list[dict[str, Any]] = []
+        self.received: set[str] = set()
+        """The ids of every bot message that arrived on the socket, read or buffered."""
 
     @classmethod
     async def connect(
@@ -111,6 +113,8 @@ class ChatClient:
         if msg.type != WSMsgType.TEXT:
             raise AssertionError(f"websocket closed or errored: {msg.type}")
         frame: dict[str, Any] = json.loads(msg.data)
+        if frame.get("type") == "message":
+            self.received.add(str(frame.get("id")))
         return frame
 
     async def replies(self, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
@@ -180,6 +184,25 @@ async def answers(
     await chat.acknowledged(message_id, timeout)
     await settled(hub, timeout)
     return await chat.messages_with_ids(await _sent_replies(hub, chat, message_id), timeout)
+
+
+async def unread(chat: ChatClient, hub: Hub, timeout: float = 15.0) -> list[dict[str, Any]]:
+    """Bot messages sent to this visitor that had not arrived yet: what ``quiet`` finds,
+    known instead of waited for. Once ``hub`` has settled, the outbox says what it sent
+    to the visitor (from any process sharing the database); exactly those are read."""
+    await settled(hub, timeout)
+    query = (
+        sa.select(outbox.c.message_id)
+        .join(conversations, conversations.c.id == outbox.c.conversation_id)
+        .where(
+            outbox.c.channel == "webchat",
+            outbox.c.status == outbox_store.SENT,
+            conversations.c.address == chat.session,
+        )
+    )
+    async with hub.db.engine.connect() as conn:
+        sent = [f"msg-{row.message_id}" for row in await conn.execute(query)]
+    return await chat.messages_with_ids([i for i in sent if i not in chat.received], timeout)
 
 
 async def _sent_replies(hub: Hub, chat: ChatClient, message_id: str) -> list[str]:

@@ -33,7 +33,7 @@ from hub.model import AddressKind, Reply
 from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
 from hub.store.tables import conversations, tickets
-from tests.chat_client import ChatClient, Citizen
+from tests.chat_client import ChatClient, Citizen, unread
 from tests.clock import Clock
 from tests.fakes.twilio import FakeTwilio
 from tests.test_twilio import WEBHOOK, fixture, post, settings_for
@@ -490,8 +490,8 @@ async def test_asking_for_a_person_in_office_hours(client: TestClient[Any, Any])
     hub = client.app[HUB]
     row = await conversation_of(hub, chat.chat.session)
     assert (row.status, row.handoff_reason) == ("handoff", "asked")
-    await chat.chat.say("halo?")
-    assert await chat.chat.quiet(0.5) == [], "officers answer now, not the bot"
+    await chat.chat.acknowledged(await chat.chat.say("halo?"))
+    assert await unread(chat.chat, hub) == [], "officers answer now, not the bot"
     await chat.chat.close()
 
 

@@ -34,6 +34,7 @@ from tests.apps import mounted
 from tests.chat_client import ChatClient
 from tests.clock import Clock
 from tests.fakes.telegram import FakeTelegram
+from tests.settle import settled
 from tests.test_console_auth import FORM_TOKEN, META_CSRF, PASSWORD, START
 from tests.test_telegram import CHAT, SECRET, load
 
@@ -318,7 +319,7 @@ async def test_a_telegram_handoff_is_claimed_answered_released_and_closed(
         return texts[-1] == "Terima kasih, saya tunggu"
 
     await eventually(citizen_wrote)
-    await asyncio.sleep(0.5)
+    await settled(hub)
     assert len(citizen.sent()) == 2, "no bot answer while an officer holds the chat"
     labels = [m["author_label"] for m in (await made.history(conversation_id))["messages"]]
     assert labels == ["Warga", "Bot", "Petugas Made Sudarsana", "Warga"]

@@ -13,7 +13,7 @@ from aiohttp.web import Application
 from hub.app import HUB, create_app
 from hub.config import Settings
 from hub.store.tables import messages, outbox
-from tests.chat_client import ChatClient
+from tests.chat_client import ChatClient, unread
 
 AiohttpClient = Callable[[Application], Awaitable[TestClient[Any, Any]]]
 
@@ -37,9 +37,9 @@ async def test_two_processes_share_dedupe_locks_and_live_replies(
     assert [r["reply_to"] for r in replies_b] == [sent, sent]
     assert [r["id"] for r in replies_a] == [r["id"] for r in replies_b]
     # The provider (here: the page) re-delivers the same message to the other process.
-    await tab_b.say("halo", message_id="same-id")
-    assert await tab_b.quiet(0.5) == []
+    await tab_b.acknowledged(await tab_b.say("halo", message_id="same-id"))
     hub = first.app[HUB]
+    assert await unread(tab_b, hub) == []
     async with hub.db.engine.connect() as conn:
         inbound = await conn.scalar(
             sa.select(sa.func.count())

@@ -24,7 +24,7 @@ from hub.booking import Booking, BookingStatus
 from hub.booking.reminder_rules import ReminderKind, ReminderRule, due_reminders
 from hub.config import Settings
 from hub.store.tables import booking_reminders, identities, outbox
-from tests.chat_client import ChatClient
+from tests.chat_client import ChatClient, unread
 from tests.clock import Clock
 from tests.fakes.twilio import FakeTwilio
 from tests.test_twilio import CONTENT_SID, WEBHOOK, fixture, post, settings_for
@@ -128,7 +128,7 @@ async def test_reminders_go_at_16_00_the_day_before_and_an_hour_before(
     assert soon["text"].startswith(
         "Pengingat: antrean KTP-el baru Anda di MPP Badung dimulai pukul 08.00 WITA."
     )
-    assert await chat.quiet(0.3) == []
+    assert await unread(chat, hub) == []
     rows = await reminder_rows(hub)
     assert [(r.kind, r.due_at) for r in rows] == [
         ("day_before", wita(MONDAY, 16)),
@@ -155,7 +155,7 @@ async def test_no_second_reminder_after_a_restart(
     finally:
         await restarted.close()
     assert len(await reminder_rows(client.app[HUB])) == 1
-    assert await chat.quiet(0.3) == []
+    assert await unread(chat, client.app[HUB]) == []
 
 
 async def test_a_cancelled_booking_gets_no_reminder(
@@ -172,7 +172,7 @@ async def test_a_cancelled_booking_gets_no_reminder(
         assert await hub.bookings.due_reminders() == []
         assert await hub.reminders.send_due() == 0
     assert await reminder_rows(hub) == []
-    assert await chat.quiet(0.3) == []
+    assert await unread(chat, hub) == []
 
 
 async def test_a_moved_booking_is_reminded_of_its_new_time(
@@ -235,7 +235,7 @@ async def test_two_processes_send_a_reminder_once(
     assert sorted(sent) == [0, 0, 1]
     [reminder] = await chat.replies(1)
     assert reminder["text"].startswith("Pengingat: besok")
-    assert await chat.quiet(0.3) == []
+    assert await unread(chat, client.app[HUB]) == []
 
 
 async def test_english_citizen_is_reminded_in_english(

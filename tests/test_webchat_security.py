@@ -98,7 +98,8 @@ async def test_a_leaked_visitor_id_neither_reads_nor_writes_as_the_visitor(
     )
     intruders = [ChatClient(by_url, "x"), ChatClient(by_bare_cookie, "y")]
     await _reply_to(client, victim.session, "balasan untuk korban")
-    seen = [m["text"] for m in [*victim.buffered, *await victim.quiet(1.0)]]
+    reply = await victim.messages_with_ids(["balasan untuk korban"])
+    seen = [m["text"] for m in [*victim.buffered, *reply]]
     assert "balasan untuk korban" in seen, "the visitor's own tab gets the reply"
     for intruder in intruders:
         found = [m["text"] for m in await intruder.quiet(0.5)]
