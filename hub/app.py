@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import ClientSession, ClientTimeout, web
 
 from hub import api
+from hub.announcements import Subscriptions
 from hub.booking import BookingCalendar, BookingService
 from hub.care.service import CareService
 from hub.care.sla import WorkingDays
@@ -169,6 +170,9 @@ class Hub:
                 self.outbound, self.catalogues, self.metrics, self.coordinator, zone
             ),
             vault=self.vault,
+        )
+        self.subscriptions = Subscriptions(
+            self.db, settings.announcements, self.catalogues, clock=clock
         )
         self.understanding = Understanding(settings, self.catalogues, self._count_nlu_fallback)
         self.inbound = Inbound(

@@ -603,6 +603,57 @@ class SecurityConfig(_Section):
         return value
 
 
+class TopicConfig(_Section):
+    """One topic citizens may subscribe to; agencies of the catalogue are topics too."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]{2,32}$")
+    name_id: str
+    name_en: str = ""
+    keywords: list[str] = []
+    """Words that name the topic in chat ("libur", "tutup" for ``jadwal``)."""
+
+
+def _default_topics() -> list[TopicConfig]:
+    return [
+        TopicConfig(
+            id="pengumuman",
+            name_id="Pengumuman umum MPP Badung",
+            name_en="General news of MPP Badung",
+            keywords=["pengumuman", "berita", "umum", "news", "general"],
+        ),
+        TopicConfig(
+            id="jadwal",
+            name_id="Jadwal buka dan hari libur",
+            name_en="Opening hours and closures",
+            keywords=["jadwal", "jam buka", "libur", "tutup", "hours", "closure", "closures"],
+        ),
+    ]
+
+
+class AnnouncementsConfig(_Section):
+    """Information media: subscriptions and announcements (docs/announcements.md)."""
+
+    topics: list[TopicConfig] = Field(default_factory=_default_topics)
+    agency_topics: bool = True
+    """Every agency of the catalogue is a topic too (its id, e.g. ``imigrasi``)."""
+    rate_per_second: dict[str, float] = {
+        "telegram": 25.0,
+        "sms": 10.0,
+        "whatsapp": 20.0,
+        "whatsapp_cloud": 20.0,
+        "email": 5.0,
+        "webchat": 50.0,
+    }
+    """Most announcement messages a channel is handed per second (Telegram allows about
+    30 a second overall); a channel missing here gets ``default_rate_per_second``."""
+    default_rate_per_second: float = Field(default=10.0, gt=0)
+    backlog: int = Field(default=50, ge=1)
+    """Most announcement rows a channel may have waiting in the outbox: live replies
+    never queue behind a broadcast, and an outage does not pile up the whole audience."""
+    sms_max_segments: int = Field(default=2, ge=1, le=10)
+    """An SMS announcement is cut to fit this many segments."""
+
+
 class PrivacyConfig(_Section):
     """How long personal data is kept (docs/security.md, retention)."""
 
@@ -643,6 +694,7 @@ class Settings(BaseSettings):
     ratelimit: RateLimitConfig = RateLimitConfig()
     security: SecurityConfig = SecurityConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    announcements: AnnouncementsConfig = AnnouncementsConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod

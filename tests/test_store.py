@@ -503,3 +503,28 @@ async def test_a_task_cancelled_mid_query_never_leaves_sqlite_locked(tmp_path: P
                     await conn.execute(sa.text("INSERT INTO t VALUES (5)"))
     finally:
         await db.close()
+
+
+async def test_migrations_build_the_schema_the_tables_declare(db_url: str) -> None:
+    """A table or column added to tables.py without its migration (or the reverse) fails."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from hub.store.tables import metadata
+
+    db = Database.open(db_url)
+    try:
+        await migrate.upgrade(db)
+        async with db.engine.connect() as conn:
+
+            def diff(sync: sa.Connection) -> list[object]:
+                context = MigrationContext.configure(
+                    sync, opts={"compare_type": False, "compare_server_default": False}
+                )
+                found: list[object] = compare_metadata(context, metadata)
+                return found
+
+            differences = await conn.run_sync(diff)
+        assert [d for d in differences if "alembic_version" not in str(d)] == []
+    finally:
+        await db.close()

@@ -173,6 +173,9 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
+    # 0 live (turn replies, notices, officers), 1 bulk (announcements, migration 0011):
+    # a free dispatcher slot always takes a live row first.
+    sa.Column("lane", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Index("ix_outbox_status_due", "status", "next_attempt_at"),
     sa.Index("ix_outbox_conversation", "conversation_id", "id"),
 )
@@ -402,4 +405,90 @@ audit_events = sa.Table(
     sa.Column("target_kind", sa.String(32), nullable=False, server_default=""),
     sa.Column("target_id", sa.String(64), nullable=False, server_default=""),
     sa.Column("detail", _json(), nullable=False),
+)
+
+# --- information media (migration 0011) --------------------------------------------------------
+# A subscription is a contact's consent to one topic; every subscribe and unsubscribe is also
+# kept as a consent record (when, on which channel, which words), which outlives the
+# subscription. An announcement's audience becomes one delivery row per recipient when it
+# starts: the unique key is what keeps a restart or a second process from sending anyone
+# the same announcement twice.
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    _pk(),
+    sa.Column("contact_id", sa.BigInteger, sa.ForeignKey("contacts.id"), nullable=False),
+    sa.Column("topic", sa.String(64), nullable=False),
+    # Where the citizen consented: the route when they have no open conversation.
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("contact_id", "topic", name="uq_subscriptions_contact_topic"),
+    sa.Index("ix_subscriptions_topic", "topic"),
+)
+
+consent_records = sa.Table(
+    "consent_records",
+    metadata,
+    _pk(),
+    sa.Column(
+        "contact_id", sa.BigInteger, sa.ForeignKey("contacts.id"), nullable=False, index=True
+    ),
+    # subscribe or unsubscribe; topic NULL means every topic at once (STOP).
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("topic", sa.String(64), nullable=True),
+    sa.Column("channel", sa.String(32), nullable=False),
+    # chat, sms_stop, email_link, api: how the consent was given or taken back.
+    sa.Column("source", sa.String(16), nullable=False),
+    # The citizen's words (NIKs and phone numbers masked), the proof of consent.
+    sa.Column("words", sa.Text, nullable=False, server_default=""),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+
+announcements = sa.Table(
+    "announcements",
+    metadata,
+    _pk(),
+    # draft, scheduled, sending, paused, sent, cancelled.
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("topics", _json(), nullable=False),
+    # A targeted notice instead of topics: {"service" or "agency": id, "date": ISO day}.
+    sa.Column("audience", _json(), nullable=True),
+    sa.Column("title", sa.String(200), nullable=False, server_default=""),
+    sa.Column("text_id", sa.Text, nullable=False),
+    sa.Column("text_en", sa.Text, nullable=False, server_default=""),
+    sa.Column("send_at", UTCDateTime(), nullable=True),
+    # "officer:<id>" or "api:<token name>".
+    sa.Column("created_by", sa.String(120), nullable=False),
+    sa.Column("approved_by", sa.String(120), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("approved_at", UTCDateTime(), nullable=True),
+    sa.Column("started_at", UTCDateTime(), nullable=True),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Column("recipients", sa.Integer, nullable=True),
+    sa.Index("ix_announcements_status_send_at", "status", "send_at"),
+)
+
+announcement_deliveries = sa.Table(
+    "announcement_deliveries",
+    metadata,
+    _pk(),
+    sa.Column("announcement_id", sa.BigInteger, sa.ForeignKey("announcements.id"), nullable=False),
+    sa.Column("contact_id", sa.BigInteger, sa.ForeignKey("contacts.id"), nullable=False),
+    # The route chosen when the audience was drawn; the contact's open conversation at
+    # hand-over time wins, so the citizen gets it where they write now.
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    # The booking a targeted notice is about (its move/cancel offer names it).
+    sa.Column("booking_code", sa.String(16), nullable=True),
+    # queued, handed (an outbound message exists), skipped (opted out meanwhile), cancelled.
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message_id", sa.BigInteger, sa.ForeignKey("messages.id"), nullable=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint(
+        "announcement_id", "contact_id", name="uq_announcement_deliveries_recipient"
+    ),
+    sa.Index("ix_announcement_deliveries_status", "announcement_id", "status", "channel"),
 )

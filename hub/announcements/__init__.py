@@ -1,0 +1,6 @@
+"""Information media: citizens' subscriptions to topics and the mall's announcements."""
+
+from hub.announcements.subscribing import Subscriptions
+from hub.announcements.topics import Topic
+
+__all__ = ["Subscriptions", "Topic"]
