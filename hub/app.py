@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import jinja2
 from aiohttp import ClientSession, ClientTimeout, web
 
 from hub import api
-from hub.announcements import Subscriptions
+from hub.announcements import Announcements, Subscriptions
 from hub.booking import BookingCalendar, BookingService
 from hub.care.service import CareService
 from hub.care.sla import WorkingDays
@@ -37,6 +38,7 @@ from hub.dialogs.engine import DialogEngine
 from hub.metrics import Metrics
 from hub.model import utcnow
 from hub.pipeline.booking_reminders import ReminderSender
+from hub.pipeline.broadcast import Broadcaster
 from hub.pipeline.care_notices import CareNotices
 from hub.pipeline.dispatcher import Dispatcher
 from hub.pipeline.inbound import Inbound, NotAccepting
@@ -52,6 +54,7 @@ from hub.store import outbox as outbox_store
 from hub.store.retention import Retention
 from hub.web.media import add_media_routes
 from hub.web.metrics_access import MetricsAccess
+from hub.web.unsubscribe import add_unsubscribe_routes
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +110,7 @@ class Hub:
         self.keys = load_keys(settings.security)
         self.vault = NikVault(self.keys.nik)
         self.limiter = RateLimiter.open(
-            settings.ratelimit.rules(),
+            {**settings.ratelimit.rules(), **settings.announcements.limit_rules()},
             settings.redis.url,
             prefix=(
                 self.coordinator.prefix
@@ -194,14 +197,33 @@ class Hub:
             limiter=self.limiter,
         )
         self.reminders = ReminderSender(self.bookings, self.outbound)
+        self.announcements = Announcements(
+            self.db, self.subscriptions, self.catalogues, clock=clock
+        )
+        self.broadcaster = Broadcaster(
+            announcements=self.announcements,
+            outbound=self.outbound,
+            config=settings.announcements,
+            limiter=self.limiter,
+            secret=self.keys.secret,
+            public_url=settings.server.public_url,
+            default_locale=settings.locale.default,
+            clock=clock,
+        )
         self.retention = retention_for(self.db, settings, clock)
         self.scheduler = Scheduler(
-            settings, self.bookings, self.reminders, self.care, self.retention
+            settings,
+            self.bookings,
+            self.reminders,
+            self.care,
+            self.retention,
+            start_announcements=self._start_due_announcements,
         )
         self.api_tokens = api.TokenStore(self.db, clock=utcnow)
         self.http: ClientSession | None = None
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
+        self._broadcast_task: asyncio.Task[None] | None = None
         self._shut_down = False
 
     @property
@@ -227,6 +249,7 @@ class Hub:
         if dispatch:
             self._dispatch_task = asyncio.create_task(self.dispatcher.run())
             self._sweep_task = asyncio.create_task(self._sweep_pending())
+            self._broadcast_task = asyncio.create_task(self.broadcaster.run())
             if self.settings.scheduler.enabled:
                 self.scheduler.start()
 
@@ -244,6 +267,11 @@ class Hub:
         self.catalogues.replace(catalogue)
         log.info("catalogue reloaded", extra={"services": len(catalogue.services)})
         return catalogue
+
+    async def _start_due_announcements(self) -> None:
+        """The scheduler's tick: scheduled announcements whose time came start sending."""
+        if await self.announcements.start_due():
+            self.broadcaster.notify()
 
     async def _announce_delivery(self, conversation_id: int, status: str) -> None:
         await announce(self.coordinator, "delivery", conversation_id=conversation_id, status=status)
@@ -275,6 +303,9 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweep_task
         await self.inbound.close(self.settings.server.shutdown_grace_seconds)
+        await self.broadcaster.stop()
+        if self._broadcast_task is not None:
+            await self._broadcast_task
         await self.dispatcher.stop()
         if self._dispatch_task is not None:
             await self._dispatch_task
@@ -380,6 +411,12 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     add_media_routes(app)
+    add_unsubscribe_routes(
+        app,
+        hub.subscriptions,
+        hub.keys.secret,
+        jinja2.Environment(loader=jinja2.FileSystemLoader(hub.templates / "web"), autoescape=True),
+    )
     for channel in hub.channels.values():
         for route in channel.routes(hub.inbound.accept, hub.inbound.record_status):
             app.router.add_route(route.method, route.path, route.handler)

@@ -636,7 +636,7 @@ class AnnouncementsConfig(_Section):
     topics: list[TopicConfig] = Field(default_factory=_default_topics)
     agency_topics: bool = True
     """Every agency of the catalogue is a topic too (its id, e.g. ``imigrasi``)."""
-    rate_per_second: dict[str, float] = {
+    rate_per_second: dict[str, Annotated[float, Field(gt=0)]] = {
         "telegram": 25.0,
         "sms": 10.0,
         "whatsapp": 20.0,
@@ -652,6 +652,21 @@ class AnnouncementsConfig(_Section):
     never queue behind a broadcast, and an outage does not pile up the whole audience."""
     sms_max_segments: int = Field(default=2, ge=1, le=10)
     """An SMS announcement is cut to fit this many segments."""
+
+    def rule_for(self, channel: str) -> str:
+        """The rate-limit rule that paces announcements on ``channel``."""
+        return f"announce:{channel}" if channel in self.rate_per_second else "announce:other"
+
+    def limit_rules(self) -> dict[str, str]:
+        """The pacing as rules of the shared rate limiter (``limits`` strings), so with
+        Redis every hub process counts into the same window."""
+
+        def text(rate: float) -> str:
+            return f"{round(rate)}/second" if rate >= 1 else f"{max(1, round(rate * 60))}/minute"
+
+        rules = {f"announce:{ch}": text(rate) for ch, rate in self.rate_per_second.items()}
+        rules["announce:other"] = text(self.default_rate_per_second)
+        return rules
 
 
 class PrivacyConfig(_Section):

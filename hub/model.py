@@ -193,6 +193,10 @@ class OutboundMessage:
     """Email only: the thread's Message-IDs, oldest first; the last is ``In-Reply-To``."""
     automated: bool = True
     """False for an officer's own words: email marks bot answers ``Auto-Submitted``."""
+    bulk: bool = False
+    """An announcement, not an answer: email gives it its own subject, outside the thread."""
+    unsubscribe_url: str = ""
+    """Email only, announcements: the one-click link of ``List-Unsubscribe`` (RFC 8058)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -209,6 +213,8 @@ class OutboundMessage:
             "subject": self.subject,
             "references": list(self.references),
             "automated": self.automated,
+            "bulk": self.bulk,
+            "unsubscribe_url": self.unsubscribe_url,
         }
 
     @classmethod
@@ -229,6 +235,8 @@ class OutboundMessage:
             subject=str(data.get("subject", "")),
             references=tuple(str(r) for r in data.get("references", [])),
             automated=bool(data.get("automated", True)),
+            bulk=bool(data.get("bulk", False)),
+            unsubscribe_url=str(data.get("unsubscribe_url", "")),
         )
 
 

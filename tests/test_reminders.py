@@ -204,7 +204,7 @@ async def test_the_scheduler_sends_reminders_by_itself(
     settings = make_settings(scheduler={"tick_seconds": 0.1})
     client = await aiohttp_client(create_app(settings, clock=clock))
     jobs = sorted(client.app[HUB].scheduler.job_ids())
-    assert jobs == ["care_deadlines", "no_shows", "reminders"]
+    assert jobs == ["announcements", "care_deadlines", "no_shows", "reminders"]
     chat, booking = await book_on_web_chat(client)
     clock.now = wita(MONDAY, 16)
     [reminder] = await chat.replies(1, timeout=5)

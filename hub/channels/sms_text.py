@@ -142,3 +142,29 @@ def segments(text: str) -> int:
             used = 0
         used += size
     return count
+
+
+ELLIPSIS = "..."
+"""Three dots, not "…": the ellipsis character is not GSM-7 and would double the bill."""
+
+
+def fit_segments(text: str, budget: int, suffix: str = "") -> str:
+    """``text`` + ``suffix`` (made GSM-7 where they can be), ``text`` cut at a word end so
+    the whole bills at most ``budget`` segments, marked with three dots when something
+    was cut. The suffix (a menu to answer with) is never cut."""
+    text, suffix = to_gsm7(text), to_gsm7(suffix)
+    if segments(text + suffix) <= budget:
+        return text + suffix
+    low, high = 0, len(text)
+    # The longest prefix that fits with the marker: segments grow with length.
+    while low < high:
+        middle = (low + high + 1) // 2
+        if segments(text[:middle].rstrip() + ELLIPSIS + suffix) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    cut = text[:low]
+    word_end = cut.rfind(" ")
+    if word_end > low // 2 and low < len(text) and not text[low].isspace():
+        cut = cut[:word_end]
+    return cut.rstrip() + ELLIPSIS + suffix

@@ -37,3 +37,12 @@ def day_session_choice(day: date, session: str) -> Choice:
         f"|@session.{session}"
     )
     return Choice(title, payload("inform", date=day.isoformat(), time=session))
+
+
+def booking_actions(code: str) -> tuple[Choice, ...]:
+    """Move or cancel one booking: offered with a booking's news (a counter closing), so
+    the citizen's answer continues into the booking flow for that very booking."""
+    return (
+        Choice("@intent.reschedule_booking", payload("reschedule_booking", booking_code=code)),
+        Choice("@intent.cancel_booking", payload("cancel_booking", booking_code=code)),
+    )

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.channels.base import Capabilities, Channel
+from hub.channels.sms_text import fit_segments
 from hub.coordination import Coordinator
 from hub.coordination.live import announce
 from hub.model import OutboundMessage, Reply
@@ -30,6 +31,9 @@ from hub.pipeline.render import Renderer
 from hub.store import Database, conversations, messages
 from hub.store import outbox as outbox_store
 from hub.store.records import ConversationRecord, InboundRecord
+
+SMS_CHANNEL = "sms"
+"""The channel that bills by the segment (Twilio SMS): announcements are cut to a budget."""
 
 OFFICER_TEMPLATE = "officer_text"
 """An officer's own words: the template only passes the text through."""
@@ -130,6 +134,72 @@ class Outbound:
                 conn, conversation.id, state=new_state, locale=conversation.locale
             )
         return True
+
+    async def announcement(
+        self,
+        conn: AsyncConnection,
+        conversation: ConversationRecord,
+        reply: Reply,
+        *,
+        template_key: str,
+        subject: str = "",
+        unsubscribe_url: str = "",
+        sms_max_segments: int = 2,
+        state_after: StateAfter | None = None,
+    ) -> int:
+        """Queue one announcement for the conversation's citizen in the bulk lane, as one
+        message: cut to ``sms_max_segments`` on SMS; on email with its own ``subject``
+        and the one-click ``unsubscribe_url``. ``template_key`` names the approved
+        template sent outside WhatsApp's 24-hour window. Returns the message's id."""
+        channel = conversation.channel
+        sms = channel == SMS_CHANNEL
+        parts = self.renderer.render(
+            dataclasses.replace(reply, choices=()) if sms else reply,
+            locale=conversation.locale,
+            channel=channel,
+            recipient=conversation.address,
+            capabilities=self.capabilities(channel),
+        )
+        text = "\n".join(part.text for part in parts)
+        if sms:
+            # The menu to answer with stays whole; the announcement's words are cut.
+            menu = self.renderer.menu(reply.choices, conversation.locale, channel)
+            text = fit_segments(text, sms_max_segments, f"\n{menu}" if reply.choices else "")
+        out = dataclasses.replace(
+            parts[-1],
+            text=text,
+            attachments=(),
+            template_key=template_key,
+            template_variables=(),
+            subject=subject,
+            bulk=True,
+            unsubscribe_url=unsubscribe_url,
+        )
+        message_id = await messages.insert_outbound(
+            conn,
+            conversation_id=conversation.id,
+            channel=channel,
+            author="bot",
+            text=out.text,
+            attachments=[],
+            reply_to_id=None,
+        )
+        payload = out.to_dict()
+        payload["idempotency_key"] = f"msg-{message_id}"
+        await outbox_store.enqueue(
+            conn,
+            message_id=message_id,
+            conversation_id=conversation.id,
+            channel=channel,
+            payload=payload,
+            lane=outbox_store.BULK,
+        )
+        new_state = state_after(conversation.state, [reply]) if state_after else None
+        if new_state is not None:
+            await conversations.save_dialog(
+                conn, conversation.id, state=new_state, locale=conversation.locale
+            )
+        return message_id
 
     async def officer_reply(self, conversation_id: int, officer_id: int, text: str) -> bool:
         """An officer's answer, queued for the channel the citizen last wrote on (long

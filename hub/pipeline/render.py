@@ -91,6 +91,11 @@ class Renderer:
     def text(self, key: str, locale: str, channel: str, **context: object) -> str:
         return self._template(key, locale, channel).render(**context).strip()
 
+    def menu(self, choices: tuple[Choice, ...], locale: str, channel: str) -> str:
+        """The numbered menu a channel without buttons shows for ``choices``."""
+        localised = tuple(self._localise(c, locale) for c in choices)
+        return self.text("_numbered_choices", locale, channel, choices=localised)
+
     def render(
         self,
         reply: Reply,

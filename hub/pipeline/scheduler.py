@@ -1,5 +1,6 @@
-"""The hub's timed jobs on APScheduler: due reminders and CARE deadlines every tick,
-no-shows at the day's end, the retention purge daily at ``privacy.purge_at``.
+"""The hub's timed jobs on APScheduler: due reminders, CARE deadlines and scheduled
+announcements every tick, no-shows at the day's end, the retention purge daily at
+``privacy.purge_at``.
 
 APScheduler decides *when* a job runs; the SQL database decides *what* is left to
 do. Every job claims its work with a conditional write (a reminder's row, a
@@ -45,8 +46,11 @@ class Scheduler:
         reminders: ReminderSender,
         care: CareService,
         retention: Retention | None = None,
+        start_announcements: Job | None = None,
     ) -> None:
+        """``start_announcements`` starts the scheduled announcements that are due."""
         self.settings = settings
+        self.start_announcements = start_announcements
         self.bookings = bookings
         self.reminders = reminders
         self.care = care
@@ -61,6 +65,8 @@ class Scheduler:
         tick = IntervalTrigger(seconds=self.settings.scheduler.tick_seconds)
         self._add("reminders", self.reminders.send_due, tick)
         self._add("care_deadlines", self.care.check_deadlines, tick)
+        if self.start_announcements is not None:
+            self._add("announcements", self.start_announcements, tick)
         closing = self.settings.booking.no_show_at
         self._add(
             "no_shows",

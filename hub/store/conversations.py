@@ -167,6 +167,49 @@ async def open_for_inbound(
     return record
 
 
+async def open_for_notice(
+    conn: AsyncConnection, contact_id: int, channel: str, address: str, locale: str
+) -> ConversationRecord:
+    """The contact's open conversation, or a new one on ``channel``: where a message the
+    citizen did not prompt (an announcement) goes, so their answer continues it."""
+    row = (
+        await conn.execute(
+            sa.select(conversations)
+            .where(
+                conversations.c.contact_id == contact_id,
+                conversations.c.status != ConversationStatus.CLOSED.value,
+            )
+            .order_by(conversations.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is not None:
+        return _record(row)
+    now = utcnow()
+    new_id = await conn.scalar(
+        sa.insert(conversations)
+        .values(
+            contact_id=contact_id,
+            status=ConversationStatus.BOT.value,
+            channel=channel,
+            address=address,
+            locale=locale,
+            state={},
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(conversations.c.id)
+    )
+    return ConversationRecord(
+        id=int(new_id or 0),
+        contact_id=contact_id,
+        status=ConversationStatus.BOT,
+        channel=channel,
+        address=address,
+        locale=locale,
+    )
+
+
 async def get(conn: AsyncConnection, conversation_id: int) -> ConversationRecord | None:
     row = (
         await conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id))

@@ -21,7 +21,12 @@ from hub.store.records import OutboxRecord
 from hub.store.tables import outbox
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+CANCELLED = "cancelled"
+"""An announcement row taken back before it left (hub.store.announcements)."""
 UNSENT = (PENDING, SENDING)
+LIVE, BULK = 0, 1
+"""Lanes: replies, notices and officers' answers are live; announcements are bulk, so a
+free dispatcher slot always takes a live row first."""
 
 
 MASKED_KEYS = ("text", "subject", "template_variables")
@@ -48,6 +53,7 @@ async def enqueue(
     conversation_id: int,
     channel: str,
     payload: dict[str, Any],
+    lane: int = LIVE,
 ) -> int:
     """Queue one message to send; its words are masked (hub.pii) like every stored text."""
     now = utcnow()
@@ -62,6 +68,7 @@ async def enqueue(
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            lane=lane,
         )
         .returning(outbox.c.id)
     )
@@ -91,7 +98,7 @@ async def claim_due(
             await conn.execute(
                 sa.select(outbox)
                 .where(outbox.c.id.in_(heads), outbox.c.channel.in_(channels), _claimable(now))
-                .order_by(outbox.c.next_attempt_at, outbox.c.id)
+                .order_by(outbox.c.lane, outbox.c.next_attempt_at, outbox.c.id)
                 .limit(limit)
                 # PostgreSQL: dispatchers racing for work take different rows instead of
                 # queueing on the same one (SQLite has one writer and ignores this).

@@ -72,6 +72,8 @@ class MailComposer:
         return template.render(**context)
 
     def subject(self, message: OutboundMessage) -> str:
+        if message.bulk and message.subject:
+            return " ".join(message.subject.split())
         if message.subject:
             return f"Re: {base_subject(message.subject)}"
         return " ".join(self._render("subject.j2", message.locale).split())
@@ -85,13 +87,20 @@ class MailComposer:
         mail["Message-ID"] = message_id_for(
             message.idempotency_key or "mail", message.recipient, message.text, self.domain
         )
-        references = list(message.references)
-        if not references and message.reply_to:
+        references = [] if message.bulk else list(message.references)
+        if not references and message.reply_to and not message.bulk:
             references = [message.reply_to]
         if references:
             mail["In-Reply-To"] = references[-1]
             mail["References"] = " ".join(references)
-        if message.automated:
+        if message.bulk:
+            # RFC 3834: generated, not a reply; RFC 2369/8058: one click unsubscribes.
+            mail["Auto-Submitted"] = "auto-generated"
+            mail["Precedence"] = "bulk"
+            if message.unsubscribe_url:
+                mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+                mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        elif message.automated:
             mail["Auto-Submitted"] = "auto-replied"
             # Exchange and Outlook send no out-of-office answer to such a mail.
             mail["X-Auto-Response-Suppress"] = "All"
