@@ -108,3 +108,31 @@ def test_attachments_are_mime_parts(composer: MailComposer) -> None:
     assert part.get_content_type() == "image/png"
     assert part.get_filename() == "B-7Q4M2X.png"
     assert part.get_content() == png
+
+
+def test_an_announcement_has_its_own_subject_and_one_click_unsubscribe(
+    composer: MailComposer,
+) -> None:
+    url = "https://mpp.example/unsubscribe/c7.0123456789abcdef0123456789abcdef"
+    mail = reparsed(
+        composer.compose(
+            message(
+                subject="Jam layanan baru",
+                references=("<a@mail.example.co.id>",),
+                reply_to="<a@mail.example.co.id>",
+                bulk=True,
+                unsubscribe_url=url,
+            ),
+            [],
+        )
+    )
+    assert mail["Subject"] == "Jam layanan baru"  # not "Re:": it answers nothing
+    assert mail["In-Reply-To"] is None and mail["References"] is None
+    # A long value may be folded onto the next line; unfolded it is the link in brackets.
+    assert mail["List-Unsubscribe"].strip() == f"<{url}>"
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["Precedence"] == "bulk"
+    # A targeted notice (about a booking) has no unsubscribe: it is not a subscription.
+    notice = reparsed(composer.compose(message(subject="Loket tutup", bulk=True), []))
+    assert notice["List-Unsubscribe"] is None and notice["Subject"] == "Loket tutup"
