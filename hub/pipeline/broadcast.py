@@ -30,13 +30,15 @@ from hub.dialogs.offered import after_notice
 from hub.model import Reply, utcnow
 from hub.pipeline.outbound import Outbound
 from hub.store import announcements as store
-from hub.store import contacts, conversations
+from hub.store import conversations
 from hub.store.announcements import AnnouncementRecord, DeliveryRecord
 
 log = logging.getLogger(__name__)
 
 TEMPLATE = "announcement"
 SUBJECT_TEMPLATE = "announcement_subject"
+HAND_CHUNK = 5
+"""Deliveries handed per transaction."""
 BOOKING_TEMPLATE_KEY = "announcement_booking"
 """The approved WhatsApp template of a targeted notice; a topic's is ``announcement_<topic>``."""
 
@@ -124,36 +126,50 @@ class Broadcaster:
                 await asyncio.sleep(0.1)
 
     async def _hand(self, announcement: AnnouncementRecord, channel: str) -> int:
+        """Hand what the pace and the backlog allow, a few per transaction: on SQLite a
+        long write would hold up the live conversations' writes."""
         rule = self.config.rule_for(channel)
-        handed = 0
-        async with self.db.begin() as conn:
+        async with self.db.engine.connect() as conn:
             room = self.config.backlog - await store.bulk_waiting(conn, channel)
-            if room <= 0:
-                return 0
-            batch = await store.queued_batch(conn, announcement.id, channel, room)
-            for delivery in batch:
-                if not (await self.limiter.hit(rule, channel)).allowed:
-                    break
-                if await self._hand_one(conn, announcement, delivery):
-                    handed += 1
+        handed = 0
+        while room > 0:
+            allowed = 0
+            while (
+                allowed < min(room, HAND_CHUNK) and (await self.limiter.hit(rule, channel)).allowed
+            ):
+                allowed += 1
+            if not allowed:
+                break
+            async with self.db.begin() as conn:
+                batch = await store.queued_batch(
+                    conn, announcement.id, channel, allowed, announcement.topics
+                )
+                for delivery in batch:
+                    if await self._hand_one(conn, announcement, delivery):
+                        handed += 1
+            if len(batch) < allowed:
+                break
+            room -= allowed
+            await asyncio.sleep(0)  # let the live turns in between
         return handed
 
     async def _hand_one(
         self, conn: AsyncConnection, announcement: AnnouncementRecord, delivery: DeliveryRecord
     ) -> bool:
         now = self.clock()
-        if announcement.topics and not await store.still_subscribed(
-            conn, delivery.contact_id, announcement.topics
-        ):
+        if not delivery.subscribed:
             # Opted out after the audience was drawn: consent wins over the list.
             await store.finish_delivery(conn, delivery.id, store.SKIPPED, now, None)
             return False
         # Claimed before the message is written: a row another process took is left alone.
         if not await store.finish_delivery(conn, delivery.id, store.HANDED, now, None):
             return False
-        locale = await contacts.contact_locale(conn, delivery.contact_id) or self.default_locale
         conversation = await conversations.open_for_notice(
-            conn, delivery.contact_id, delivery.channel, delivery.address, locale
+            conn,
+            delivery.contact_id,
+            delivery.channel,
+            delivery.address,
+            delivery.locale or self.default_locale,
         )
         locale = conversation.locale
         text = (

@@ -24,6 +24,7 @@ from hub.store.tables import (
     announcements,
     bookings,
     consent_records,
+    contacts,
     conversations,
     messages,
     outbox,
@@ -69,6 +70,10 @@ class DeliveryRecord:
     channel: str
     address: str
     booking_code: str | None
+    locale: str | None = None
+    """The contact's remembered language, if any."""
+    subscribed: bool = True
+    """Whether the contact still holds a topic of the announcement (targeted: always)."""
 
 
 def _record(row: sa.Row[Any]) -> AnnouncementRecord:
@@ -285,12 +290,30 @@ async def _insert_from(db: Database, conn: AsyncConnection, source: sa.Select[An
 
 
 async def queued_batch(
-    conn: AsyncConnection, announcement_id: int, channel: str, limit: int
+    conn: AsyncConnection,
+    announcement_id: int,
+    channel: str,
+    limit: int,
+    topics: Sequence[str] = (),
 ) -> list[DeliveryRecord]:
-    """Up to ``limit`` queued deliveries of one channel, locked against other processes
-    on PostgreSQL (SQLite has one writer)."""
+    """Up to ``limit`` queued deliveries of one channel, each with the contact's locale
+    and, for a topic announcement, whether they still hold one of ``topics``; locked
+    against other processes on PostgreSQL (SQLite has one writer)."""
+    subscribed: sa.ColumnElement[bool] = (
+        sa.exists().where(
+            subscriptions.c.contact_id == announcement_deliveries.c.contact_id,
+            subscriptions.c.topic.in_(list(topics)),
+        )
+        if topics
+        else sa.true()
+    )
     rows = await conn.execute(
-        sa.select(announcement_deliveries)
+        sa.select(
+            announcement_deliveries,
+            contacts.c.locale,
+            subscribed.label("subscribed"),
+        )
+        .join(contacts, contacts.c.id == announcement_deliveries.c.contact_id)
         .where(
             announcement_deliveries.c.announcement_id == announcement_id,
             announcement_deliveries.c.status == QUEUED,
@@ -298,7 +321,7 @@ async def queued_batch(
         )
         .order_by(announcement_deliveries.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=announcement_deliveries, skip_locked=True)
     )
     return [
         DeliveryRecord(
@@ -308,6 +331,8 @@ async def queued_batch(
             channel=str(r.channel),
             address=str(r.address),
             booking_code=r.booking_code,
+            locale=r.locale,
+            subscribed=bool(r.subscribed),
         )
         for r in rows
     ]
@@ -346,15 +371,6 @@ async def set_message(conn: AsyncConnection, delivery_id: int, message_id: int) 
         .where(announcement_deliveries.c.id == delivery_id)
         .values(message_id=message_id)
     )
-
-
-async def still_subscribed(conn: AsyncConnection, contact_id: int, topics: Sequence[str]) -> bool:
-    found = await conn.scalar(
-        sa.select(subscriptions.c.id)
-        .where(subscriptions.c.contact_id == contact_id, subscriptions.c.topic.in_(list(topics)))
-        .limit(1)
-    )
-    return found is not None
 
 
 async def bulk_waiting(conn: AsyncConnection, channel: str) -> int:
