@@ -7,7 +7,8 @@ each send takes ``--send-ms``, paced at ``--rate`` messages a second like Telegr
 limit) are written straight into the database. Then web chat visitors talk to the bot
 (each message waits for its replies, as a person does) twice: once with nothing
 else going on, once right after a supervisor approved an announcement to all 20,000.
-It prints live p50/p95/p99 of both runs side by side and how far the broadcast got.
+It prints live p50/p95/p99 of both runs side by side and the broadcast's pace during the
+live traffic (it yields to live turns) and after it.
 
     python bench/broadcast.py                    # 20,000 recipients, 8 visitors x 25 messages
     python bench/broadcast.py --recipients 5000 --visitors 16
@@ -145,6 +146,9 @@ async def run(args: argparse.Namespace, storage_url: str) -> None:
         approve_seconds = time.perf_counter() - approve_started
         hub.broadcaster.notify()
         busy, busy_wall = await live(base, args.visitors, args.messages)
+        during = provider.sent
+        await asyncio.sleep(3.0)  # nobody writing: the broadcast takes its full pace
+        alone = (provider.sent - during) / 3.0
         progress = await hub.announcements.progress(draft.id)
     finally:
         await runner.cleanup()
@@ -160,10 +164,9 @@ async def run(args: argparse.Namespace, storage_url: str) -> None:
     ):
         print(f"{name:19}{q[0]:8.0f}ms{q[1]:7.0f}ms{q[2]:7.0f}ms{n / wall:9.1f}")
     print(f"p99 ratio          {q_busy[2] / q_quiet[2]:.2f} (during / without)")
-    sent_rate = provider.sent / busy_wall
     print(
-        f"broadcast          {provider.sent} sent during the live run "
-        f"({sent_rate:.1f}/s), {progress['queued']} still queued"
+        f"broadcast          {during} sent during the live run ({during / busy_wall:.1f}/s), "
+        f"{alone:.1f}/s with no live traffic, {progress['queued']} still queued"
     )
 
 

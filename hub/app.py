@@ -209,6 +209,7 @@ class Hub:
             public_url=settings.server.public_url,
             default_locale=settings.locale.default,
             clock=clock,
+            live_turns=self.inbound.turns_in_progress,
         )
         self.retention = retention_for(self.db, settings, clock)
         self.scheduler = Scheduler(

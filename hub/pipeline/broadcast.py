@@ -64,7 +64,12 @@ class Broadcaster:
         default_locale: str = "id",
         tick_seconds: float = 0.25,
         clock: Callable[[], datetime] = utcnow,
+        live_turns: Callable[[], int] = lambda: 0,
+        yield_seconds: float = 1.0,
     ) -> None:
+        """``live_turns`` says how many citizens' messages this process is answering:
+        while there are some, a broadcast waits (up to ``yield_seconds`` between two
+        hand-overs), so its work never competes with a live reply for the processor."""
         self.announcements = announcements
         self.db = announcements.db
         self.outbound = outbound
@@ -75,6 +80,9 @@ class Broadcaster:
         self.default_locale = default_locale
         self.tick_seconds = tick_seconds
         self.clock = clock
+        self.live_turns = live_turns
+        self.yield_seconds = yield_seconds
+        self._last_handed = 0.0
         self._stopping = False
         self._wake = asyncio.Event()
 
@@ -98,6 +106,9 @@ class Broadcaster:
 
     async def round(self) -> int:
         """Hand what each channel may take now; returns how many messages were queued."""
+        loop = asyncio.get_running_loop()
+        if self.live_turns() and loop.time() - self._last_handed < self.yield_seconds:
+            return 0
         handed = 0
         for announcement in await self.announcements.sending():
             async with self.db.engine.connect() as conn:
@@ -109,6 +120,7 @@ class Broadcaster:
             for channel in channels:
                 handed += await self._hand(announcement, channel)
         if handed:
+            self._last_handed = loop.time()
             self.outbound.queued()
         return handed
 
@@ -150,7 +162,9 @@ class Broadcaster:
             if len(batch) < allowed:
                 break
             room -= allowed
-            await asyncio.sleep(0)  # let the live turns in between
+            await asyncio.sleep(0)
+            if self.live_turns():
+                break  # a citizen is waiting for an answer: they go first
         return handed
 
     async def _hand_one(

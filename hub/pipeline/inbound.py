@@ -423,6 +423,10 @@ class Inbound:
             self._spawn(self.process(conversation_id))
         return len(pending)
 
+    def turns_in_progress(self) -> int:
+        """Messages of this process being understood and answered right now."""
+        return len(self._tasks)
+
     async def idle(self) -> None:
         """Wait until every scheduled processing task has finished."""
         while self._tasks:
