@@ -49,6 +49,7 @@ from hub.security.vault import NikVault
 from hub.store import Database, migrate
 from hub.store import outbox as outbox_store
 from hub.store.retention import Retention
+from hub.trust import TrustPage
 from hub.web.media import add_media_routes
 from hub.web.metrics_access import MetricsAccess
 
@@ -375,6 +376,15 @@ def create_app(
     app.on_shutdown.append(on_shutdown)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    trust = TrustPage(
+        db=hub.db,
+        settings=settings,
+        catalogue=lambda: hub.catalogues.catalogue,
+        working_days=hub.care.working_days,
+        templates=hub.templates,
+        clock=clock,
+    )
+    app.router.add_routes(trust.routes())  # public: aggregates only (docs/trust.md)
     add_media_routes(app)
     for channel in hub.channels.values():
         for route in channel.routes(hub.inbound.accept, hub.inbound.record_status):
