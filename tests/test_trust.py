@@ -32,7 +32,13 @@ from hub.care.sla import WorkingDays
 from hub.catalogue import load_catalogue
 from hub.config import Settings
 from hub.store import Database, migrate
-from hub.store.transparency import TicketGroup
+from hub.store.transparency import (
+    TicketGroup,
+    booking_groups,
+    channel_groups,
+    hour_groups,
+    ticket_groups,
+)
 from hub.trust import TrustPage
 from hub.trust import figures as trust_figures
 from hub.trust import small_counts as rule
@@ -563,6 +569,39 @@ async def test_views_within_the_ttl_run_no_query(
         assert fresh.bars["chart-channels"] == {"SMS": "< 5"}, "and the page shows new data"
         await get(client, "/trust.json")
         assert len(seen) == before + 4
+    finally:
+        await db.close()
+
+
+async def test_each_query_searches_an_index(make_settings: Callable[..., Settings]) -> None:
+    """SQLite's plan for the four queries: every table is searched through an index for
+    the period (created_at, or the bookings' day), never scanned whole (on 0010's schema,
+    without migration 0011, the messages were scanned)."""
+    settings = make_settings()
+    db = Database.open(settings.storage.url)
+    await migrate.upgrade(db)
+    ran: list[tuple[str, Any]] = []
+
+    def record(*args: Any) -> None:
+        if not str(args[2]).startswith("BEGIN"):
+            ran.append((str(args[2]), args[3]))
+
+    engine = db.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        win = trust_figures.window(MON, 8)
+        async with db.engine.connect() as conn:
+            for query in (ticket_groups, booking_groups, channel_groups, hour_groups):
+                await query(conn, win)
+        sa.event.remove(engine, "before_cursor_execute", record)
+        assert len(ran) == 4
+        async with db.engine.connect() as conn:
+            for statement, parameters in ran:
+                plan = await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+                steps = [str(row[-1]) for row in plan]
+                reads = [step for step in steps if step.startswith(("SCAN", "SEARCH"))]
+                # A SCAN reads every row, even "USING INDEX" (a partial one, say).
+                assert reads and all(step.startswith("SEARCH") for step in reads), steps
     finally:
         await db.close()
 
