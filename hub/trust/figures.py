@@ -114,6 +114,7 @@ def _add_tickets(
     today: date,
 ) -> None:
     deadlines: dict[date, date] = {}
+    spans: dict[tuple[date, date], int] = {}
     for group in groups:
         agency = tally.agencies.setdefault(group.agency, AgencyTally())
         agency.rating_sum += group.rating_sum
@@ -137,8 +138,10 @@ def _add_tickets(
             if group.resolved_day is not None and not group.late:
                 agency.resolved_in_time += group.tickets
         if group.resolved_day is not None:
-            spent = working_days_between(days, received, group.resolved_day)
-            agency.resolve_days[spent] += group.tickets
+            span = (received, group.resolved_day)
+            if span not in spans:
+                spans[span] = working_days_between(days, *span)
+            agency.resolve_days[spans[span]] += group.tickets
 
 
 def _nth_working_day(days: WorkingDays, start: date, n: int) -> date:
