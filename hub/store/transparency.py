@@ -102,21 +102,21 @@ def _postgres(conn: AsyncConnection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def _shifted(conn: AsyncConnection, column: Any, offset_hours: int) -> Any:
+def _shifted(column: Any, offset_hours: int) -> Any:
     """``column`` (UTC) as WITA wall-clock time, still a timestamp (PostgreSQL only)."""
     return column + sa.text(f"INTERVAL '{int(offset_hours)} hours'")
 
 
 def _local_day(conn: AsyncConnection, column: Any, offset_hours: int) -> Any:
     if _postgres(conn):
-        return sa.cast(_shifted(conn, column, offset_hours), sa.Date)
+        return sa.cast(_shifted(column, offset_hours), sa.Date)
     return sa.func.date(column, f"{int(offset_hours):+d} hours")
 
 
 def _local_weekday(conn: AsyncConnection, column: Any, offset_hours: int) -> Any:
     """0 = Monday on both backends (SQLite's %w and PostgreSQL's isodow differ)."""
     if _postgres(conn):
-        return sa.cast(sa.extract("isodow", _shifted(conn, column, offset_hours)), sa.Integer) - 1
+        return sa.cast(sa.extract("isodow", _shifted(column, offset_hours)), sa.Integer) - 1
     sunday_first = sa.cast(
         sa.func.strftime("%w", column, f"{int(offset_hours):+d} hours"), sa.Integer
     )
@@ -125,7 +125,7 @@ def _local_weekday(conn: AsyncConnection, column: Any, offset_hours: int) -> Any
 
 def _local_hour(conn: AsyncConnection, column: Any, offset_hours: int) -> Any:
     if _postgres(conn):
-        return sa.cast(sa.extract("hour", _shifted(conn, column, offset_hours)), sa.Integer)
+        return sa.cast(sa.extract("hour", _shifted(column, offset_hours)), sa.Integer)
     return sa.cast(sa.func.strftime("%H", column, f"{int(offset_hours):+d} hours"), sa.Integer)
 
 
