@@ -52,6 +52,7 @@ from hub.security.vault import NikVault
 from hub.store import Database, migrate
 from hub.store import outbox as outbox_store
 from hub.store.retention import Retention
+from hub.trust import TrustPage
 from hub.web.media import add_media_routes
 from hub.web.metrics_access import MetricsAccess
 from hub.web.unsubscribe import add_unsubscribe_routes
@@ -411,6 +412,15 @@ def create_app(
     app.on_shutdown.append(on_shutdown)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    trust = TrustPage(
+        db=hub.db,
+        settings=settings,
+        catalogue=lambda: hub.catalogues.catalogue,
+        working_days=hub.care.working_days,
+        templates=hub.templates,
+        clock=clock,
+    )
+    app.router.add_routes(trust.routes())  # public: aggregates only (docs/trust.md)
     add_media_routes(app)
     add_unsubscribe_routes(
         app,

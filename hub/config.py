@@ -534,6 +534,14 @@ def _rate(value: str | None) -> str | None:
     return value
 
 
+class TrustConfig(_Section):
+    """The public transparency page, ``GET /trust`` and ``/trust.json`` (docs/trust.md)."""
+
+    cache_seconds: int = Field(default=300, ge=0, le=24 * 3600)
+    """Its figures are computed at most this often per process; views in between run no
+    query. 0 computes them on every view."""
+
+
 class RateLimitConfig(_Section):
     """Rates per window; null switches one off. Shared by every process when Redis is set."""
 
@@ -706,6 +714,7 @@ class Settings(BaseSettings):
     dialogs: DialogsConfig = DialogsConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     console: ConsoleConfig = ConsoleConfig()
+    trust: TrustConfig = TrustConfig()
     ratelimit: RateLimitConfig = RateLimitConfig()
     security: SecurityConfig = SecurityConfig()
     privacy: PrivacyConfig = PrivacyConfig()

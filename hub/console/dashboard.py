@@ -18,7 +18,6 @@ from aiohttp import web
 from markupsafe import Markup
 
 from hub.catalogue import Catalogue
-from hub.console import charts
 from hub.console.console_deps import CONTEXT
 from hub.console.pages import render
 from hub.console.session import PREFIX, current_officer, local
@@ -26,6 +25,7 @@ from hub.console.ticket_pages import agency_names, catalogue_of
 from hub.console.ticket_view import CHANNEL_LABELS, STATUS_LABELS, care_actor, ticket_agencies
 from hub.store import stats
 from hub.store.tickets import rating_summary
+from hub.web import charts
 
 DAYS = 7
 BREACH_WINDOW = timedelta(days=30)

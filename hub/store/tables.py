@@ -113,6 +113,7 @@ conversations = sa.Table(
     # Retention (migration 0008): when the texts, payloads and attachments were removed.
     sa.Column("purged_at", UTCDateTime(), nullable=True),
     sa.Index("ix_conversations_contact_status", "contact_id", "status"),
+    sa.Index("ix_conversations_created_at", "created_at"),
 )
 
 messages = sa.Table(
@@ -150,6 +151,8 @@ messages = sa.Table(
         sqlite_where=sa.text("direction = 'inbound'"),
         postgresql_where=sa.text("direction = 'inbound'"),
     ),
+    # The public figures (hub.store.transparency) read a period of messages (migration 0011).
+    sa.Index("ix_messages_created_at", "created_at"),
     sa.Index(
         "ix_messages_pending",
         "processing",
@@ -320,6 +323,7 @@ tickets = sa.Table(
     sa.Column("object", sa.String(16), nullable=True),
     sa.Index("ix_tickets_status_agency", "status", "agency"),
     sa.Index("ix_tickets_contact", "contact_id"),
+    sa.Index("ix_tickets_created_at", "created_at"),
     sa.CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_1_to_5"),
 )
 

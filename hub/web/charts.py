@@ -5,6 +5,10 @@ Only SVG presentation attributes (``fill``, ``width``, ``font-size``) are used, 
 every label is escaped. Each bar carries ``data-label``/``data-value`` (and
 ``data-series`` in a stack), so tests and scripts read the figures without geometry,
 and each chart has a ``<title>`` and a ``<desc>`` listing its numbers for screen readers.
+
+The console's dashboard draws exact counts; the public transparency page passes each
+figure as a :class:`Value`, the text it may show (``< 5``) and the length to draw it
+at, so no exact small count reaches the markup, not even in a ``data-*`` attribute.
 """
 
 from __future__ import annotations
@@ -32,6 +36,32 @@ CHAR_WIDTH = 7.0
 """Rough width of a character at FONT px: enough to lay out legends and cut labels."""
 LABEL_CHARS = 26
 EMPTY_TEXT = "Belum ada data"
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A figure shown as ``text`` (``7``, ``< 5``), drawn at ``drawn``; ``faint`` when
+    the text is a range rather than the number, so the bar does not look exact."""
+
+    drawn: float
+    text: str
+    faint: bool = False
+
+
+Figure = int | Value
+"""What a bar or a cell shows: an exact count, or a :class:`Value`."""
+
+
+def _drawn(value: Figure) -> float:
+    return value.drawn if isinstance(value, Value) else value
+
+
+def _shown(value: Figure) -> str:
+    return value.text if isinstance(value, Value) else _number(value)
+
+
+def _faint(value: Figure) -> bool:
+    return isinstance(value, Value) and value.faint
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +127,9 @@ def _svg(ident: str, title: str, summary: str, width: int, height: int, body: st
     )
 
 
-def _empty(ident: str, title: str) -> Markup:
-    body = _el("text", _text(EMPTY_TEXT), x=8, y=24, class_="axis")
-    return _svg(ident, title, EMPTY_TEXT, WIDTH, 40, body)
+def _empty(ident: str, title: str, text: str = EMPTY_TEXT) -> Markup:
+    body = _el("text", _text(text), x=8, y=24, class_="axis")
+    return _svg(ident, title, text, WIDTH, 40, body)
 
 
 def _legend(items: Sequence[Series], width: int) -> tuple[str, int]:
@@ -136,26 +166,29 @@ def _nice_max(value: int) -> int:
 def bar_chart(
     ident: str,
     title: str,
-    items: Sequence[tuple[str, int]],
+    items: Sequence[tuple[str, Figure]],
     colors: Sequence[str] = (),
+    *,
+    empty: str = EMPTY_TEXT,
 ) -> Markup:
     """Horizontal bars, one per ``(label, value)``, the number at each bar's end.
 
     ``colors`` (one per item) ties the bars to another chart's legend; else all accent.
+    ``empty`` is what a chart without data says.
     """
-    if not items or not any(value for _, value in items):
-        return _empty(ident, title)
+    if not items or not any(_drawn(value) for _, value in items):
+        return _empty(ident, title, empty)
     label_width, value_width, row = 190, 56, 28
     area = WIDTH - label_width - value_width
-    top = max(value for _, value in items)
+    top = max(_drawn(value) for _, value in items)
     rows: list[str] = []
     for n, (label, value) in enumerate(items):
         y = n * row
-        length = round(area * value / top) if top else 0
+        length = round(area * _drawn(value) / top) if top else 0
         rows.append(
             _el(
                 "g",
-                _el("title", _text(f"{label}: {_number(value)}"))
+                _el("title", _text(f"{label}: {_shown(value)}"))
                 + _el("text", _text(_short(label)), x=label_width - 8, y=y + 18, text_anchor="end")
                 + (
                     _el(
@@ -166,23 +199,24 @@ def bar_chart(
                         height=18,
                         rx=2,
                         fill=colors[n] if n < len(colors) else PALETTE[0],
+                        fill_opacity=0.4 if _faint(value) else None,
                     )
-                    if value
+                    if _drawn(value)
                     else ""
                 )
                 + _el(
                     "text",
-                    _text(_number(value)),
+                    _text(_shown(value)),
                     x=label_width + length + 6,
                     y=y + 18,
                     class_="value",
                 ),
                 class_="bar",
                 data_label=label,
-                data_value=value,
+                data_value=_shown(value) if isinstance(value, Value) else value,
             )
         )
-    summary = "; ".join(f"{label}: {_number(value)}" for label, value in items)
+    summary = "; ".join(f"{label}: {_shown(value)}" for label, value in items)
     return _svg(ident, title, summary, WIDTH, len(items) * row + 4, "".join(rows))
 
 
@@ -324,3 +358,78 @@ def stacked_columns(
         )
     summary = _stack_summary(columns, parts)
     return _svg(ident, title, summary, width, base + label_height, "".join(body))
+
+
+def _shade(share: float) -> str:
+    """The accent blue mixed into white: ``share`` 0 is white, 1 the full accent."""
+    red, green, blue = 0x0B, 0x5C, 0xAD
+    mix = [round(255 - (255 - channel) * share) for channel in (red, green, blue)]
+    return "#" + "".join(f"{channel:02x}" for channel in mix)
+
+
+def grid_chart(
+    ident: str,
+    title: str,
+    rows: Sequence[str],
+    columns: Sequence[str],
+    cells: Mapping[tuple[int, int], Figure],
+    *,
+    empty: str = EMPTY_TEXT,
+) -> Markup:
+    """A table of shaded cells (rows x columns, e.g. weekdays by hours), the figure in each.
+
+    ``cells`` maps (row index, column index) to a figure; missing cells are 0. The darker
+    the cell, the larger the figure; a :class:`Value` is shaded from its ``drawn``.
+    """
+    values = {(r, c): cells.get((r, c), 0) for r in range(len(rows)) for c in range(len(columns))}
+    top = max((_drawn(v) for v in values.values()), default=0)
+    if not top:
+        return _empty(ident, title, empty)
+    label_width, head, cell_height = 90, 22, 28
+    cell_width = (WIDTH - label_width) / len(columns)
+    body: list[str] = []
+    for c, column in enumerate(columns):
+        x = round(label_width + cell_width * (c + 0.5), 1)
+        body.append(_el("text", _text(column), x=x, y=15, text_anchor="middle", class_="axis"))
+    for r, row in enumerate(rows):
+        y = head + r * cell_height
+        parts = [_el("text", _text(row), x=label_width - 8, y=y + 18, text_anchor="end")]
+        for c, column in enumerate(columns):
+            value = values[r, c]
+            share = _drawn(value) / top
+            x = round(label_width + cell_width * c, 1)
+            parts.append(
+                _el(
+                    "g",
+                    _el("title", _text(f"{row} {column}: {_shown(value)}"))
+                    + _el(
+                        "rect",
+                        x=x + 1,
+                        y=y + 1,
+                        width=round(cell_width - 2, 1),
+                        height=cell_height - 2,
+                        rx=2,
+                        fill=_shade(0.08 + 0.92 * share) if _drawn(value) else "#f4f6f9",
+                    )
+                    + _el(
+                        "text",
+                        _text(_shown(value)),
+                        x=round(x + cell_width / 2, 1),
+                        y=y + 18,
+                        text_anchor="middle",
+                        fill="#ffffff" if share > 0.55 else "#1d2733",
+                        class_="value",
+                    ),
+                    class_="cell",
+                    data_label=f"{row} {column}",
+                    data_value=_shown(value) if isinstance(value, Value) else value,
+                )
+            )
+        body.append(_el("g", "".join(parts), class_="row", data_label=row))
+    summary = "; ".join(
+        f"{row}: "
+        + ", ".join(f"{column} {_shown(values[r, c])}" for c, column in enumerate(columns))
+        for r, row in enumerate(rows)
+    )
+    height = head + len(rows) * cell_height + 4
+    return _svg(ident, title, summary, WIDTH, height, "".join(body))
