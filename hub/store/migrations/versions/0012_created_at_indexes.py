@@ -1,16 +1,16 @@
 """indexes on created_at: the public transparency figures read a period at a time
 
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-14 09:00:00
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-16 09:00:00
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
