@@ -39,6 +39,9 @@
       progress.dataset.status = data.status;
       if (FINISHED.includes(data.status)) {
         if (live) live.textContent = "selesai";
+        // Nothing is left to pause or cancel.
+        const controls = document.getElementById("controls");
+        if (controls) controls.hidden = true;
         return;
       }
     }
