@@ -29,20 +29,24 @@ from hub.catalogue import Catalogue, CurrentCatalogue
 from hub.channels.base import Channel
 from hub.channels.email import MailFiles
 from hub.channels.registry import build_channels
+from hub.channels.sms_text import fit_segments, segments
 from hub.config import Settings
 from hub.console import CONSOLE_PREFIX, ConsoleContext, console_app
+from hub.console.announcement_view import ChannelText, PreviewTexts
 from hub.coordination import Coordinator, RedisCoordinator, open_coordinator
 from hub.coordination.live import announce
 from hub.coordination.ratelimit import RateLimiter
+from hub.dialogs.booking_choices import booking_actions
 from hub.dialogs.engine import DialogEngine
 from hub.metrics import Metrics
-from hub.model import utcnow
+from hub.model import Reply, utcnow
 from hub.pipeline.booking_reminders import ReminderSender
-from hub.pipeline.broadcast import Broadcaster
+from hub.pipeline.broadcast import TEMPLATE as ANNOUNCEMENT_TEMPLATE
+from hub.pipeline.broadcast import Broadcaster, template_key
 from hub.pipeline.care_notices import CareNotices
 from hub.pipeline.dispatcher import Dispatcher
 from hub.pipeline.inbound import Inbound, NotAccepting
-from hub.pipeline.outbound import Outbound
+from hub.pipeline.outbound import SMS_CHANNEL, Outbound
 from hub.pipeline.render import Renderer
 from hub.pipeline.scheduler import Scheduler
 from hub.pipeline.understanding import Understanding, catalogue_for
@@ -51,6 +55,7 @@ from hub.security.keys import load_keys
 from hub.security.vault import NikVault
 from hub.store import Database, migrate
 from hub.store import outbox as outbox_store
+from hub.store.announcements import AnnouncementRecord
 from hub.store.retention import Retention
 from hub.trust import TrustPage
 from hub.web.media import add_media_routes
@@ -275,6 +280,52 @@ class Hub:
         if await self.announcements.start_due():
             self.broadcaster.notify()
 
+    def announcement_texts(self, record: AnnouncementRecord) -> PreviewTexts:
+        """The console's preview: ``record`` as each enabled channel would send it, in
+        Indonesian and (when written) English, as the broadcaster renders it; on SMS cut
+        to the segment budget (a targeted notice shows a sample booking code)."""
+        booking = "B-ABC234" if record.audience else ""
+        reply = Reply(
+            ANNOUNCEMENT_TEMPLATE,
+            {
+                "title": record.title,
+                "subscribed": bool(record.topics),
+                "booking_code": booking,
+            },
+            choices=booking_actions(booking) if booking else (),
+        )
+        texts: list[ChannelText] = []
+        windows: dict[str, int] = {}
+        budget = self.settings.announcements.sms_max_segments
+        for channel in self.channels:
+            capabilities = self.outbound.capabilities(channel)
+            if capabilities.session_window_hours is not None:
+                windows[channel] = capabilities.session_window_hours
+            for locale, words in (("id", record.text_id), ("en", record.text_en)):
+                if not words:
+                    continue
+                sms = channel == SMS_CHANNEL
+                shown = Reply(
+                    reply.template,
+                    {**reply.context, "text": words},
+                    choices=() if sms else reply.choices,
+                )
+                parts = self.outbound.renderer.render(
+                    shown,
+                    locale=locale,
+                    channel=channel,
+                    recipient="",
+                    capabilities=capabilities,
+                )
+                text = "\n".join(part.text for part in parts)
+                if not sms:
+                    texts.append(ChannelText(channel, locale, text))
+                    continue
+                menu = self.outbound.renderer.menu(reply.choices, locale, channel)
+                text = fit_segments(text, budget, f"\n{menu}" if reply.choices else "")
+                texts.append(ChannelText(channel, locale, text, segments(text)))
+        return PreviewTexts(tuple(texts), template_key(record), windows)
+
     async def _announce_delivery(self, conversation_id: int, status: str) -> None:
         await announce(self.coordinator, "delivery", conversation_id=conversation_id, status=status)
 
@@ -397,6 +448,8 @@ def create_app(
             officer_reply=hub.outbound.officer_reply,
             catalogue=lambda: hub.catalogues.catalogue,
             limiter=hub.limiter,
+            announcements=hub.announcements,
+            announcement_texts=hub.announcement_texts,
         )
         app.add_subapp(CONSOLE_PREFIX, console_app(console))
 

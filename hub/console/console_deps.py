@@ -14,9 +14,11 @@ from pathlib import Path
 
 from aiohttp import web
 
+from hub.announcements import Announcements
 from hub.care.service import CareService
 from hub.catalogue import Catalogue
 from hub.config import Settings
+from hub.console.announcement_view import AnnouncementTexts
 from hub.console.passwords import Passwords
 from hub.coordination import Coordinator
 from hub.coordination.ratelimit import RateLimiter
@@ -46,6 +48,11 @@ class ConsoleContext:
     limiter: RateLimiter | None = None
     """The hub's rate limiter; its storage keeps the login throttle (Redis: shared by
     every process). None: an in-process one."""
+    announcements: Announcements | None = None
+    """Drafting, approving, pausing and cancelling announcements; their progress."""
+    announcement_texts: AnnouncementTexts | None = None
+    """An announcement as each enabled channel would send it (the renderer's door; the
+    console knows no channel)."""
 
 
 CONTEXT: web.AppKey[ConsoleContext] = web.AppKey("console_context", ConsoleContext)

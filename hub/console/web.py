@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.console import dashboard, inbox_pages, officer_pages, ticket_pages
+from hub.console import announcement_pages, dashboard, inbox_pages, officer_pages, ticket_pages
 from hub.console.console_deps import CONTEXT, ConsoleContext
 from hub.console.officer_login import AUTH, ConsoleAuth
 from hub.console.pages import (
@@ -41,6 +41,7 @@ def console_app(ctx: ConsoleContext) -> web.Application:
     inbox_pages.add_routes(app)
     ticket_pages.add_routes(app)
     dashboard.add_routes(app)
+    announcement_pages.add_routes(app)
     app.router.add_static(
         local(STATIC_PREFIX.rstrip("/")),
         console_templates(ctx.templates) / "static",
