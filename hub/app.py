@@ -29,7 +29,7 @@ from hub.catalogue import Catalogue, CurrentCatalogue
 from hub.channels.base import Channel
 from hub.channels.email import MailFiles
 from hub.channels.registry import build_channels
-from hub.channels.sms_text import fit_segments, segments
+from hub.channels.sms_text import segments
 from hub.config import Settings
 from hub.console import CONSOLE_PREFIX, ConsoleContext, console_app
 from hub.console.announcement_view import ChannelText, PreviewTexts
@@ -304,26 +304,14 @@ class Hub:
             for locale, words in (("id", record.text_id), ("en", record.text_en)):
                 if not words:
                     continue
-                sms = channel == SMS_CHANNEL
-                shown = Reply(
-                    reply.template,
-                    {**reply.context, "text": words},
-                    choices=() if sms else reply.choices,
-                )
-                parts = self.outbound.renderer.render(
-                    shown,
-                    locale=locale,
+                out = self.outbound.render_announcement(
+                    Reply(reply.template, {**reply.context, "text": words}, choices=reply.choices),
                     channel=channel,
-                    recipient="",
-                    capabilities=capabilities,
+                    locale=locale,
+                    sms_max_segments=budget,
                 )
-                text = "\n".join(part.text for part in parts)
-                if not sms:
-                    texts.append(ChannelText(channel, locale, text))
-                    continue
-                menu = self.outbound.renderer.menu(reply.choices, locale, channel)
-                text = fit_segments(text, budget, f"\n{menu}" if reply.choices else "")
-                texts.append(ChannelText(channel, locale, text, segments(text)))
+                counted = segments(out.text) if channel == SMS_CHANNEL else None
+                texts.append(ChannelText(channel, locale, out.text, counted))
         return PreviewTexts(tuple(texts), template_key(record), windows)
 
     async def _announce_delivery(self, conversation_id: int, status: str) -> None:

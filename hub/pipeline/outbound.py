@@ -135,6 +135,39 @@ class Outbound:
             )
         return True
 
+    def render_announcement(
+        self,
+        reply: Reply,
+        *,
+        channel: str,
+        locale: str,
+        recipient: str = "",
+        sms_max_segments: int = 2,
+    ) -> OutboundMessage:
+        """An announcement as ``channel`` sends it, one message: on SMS its words cut to
+        ``sms_max_segments`` while the menu to answer with stays whole. Also what the
+        console previews, so the preview is what leaves."""
+        sms = channel == SMS_CHANNEL
+        parts = self.renderer.render(
+            dataclasses.replace(reply, choices=()) if sms else reply,
+            locale=locale,
+            channel=channel,
+            recipient=recipient,
+            capabilities=self.capabilities(channel),
+        )
+        text = "\n".join(part.text for part in parts)
+        if sms:
+            menu = self.renderer.menu(reply.choices, locale, channel)
+            text = fit_segments(text, sms_max_segments, f"\n{menu}" if reply.choices else "")
+        return dataclasses.replace(
+            parts[-1],
+            text=text,
+            choices=() if sms else parts[-1].choices,
+            attachments=(),
+            template_variables=(),
+            bulk=True,
+        )
+
     async def announcement(
         self,
         conn: AsyncConnection,
@@ -152,27 +185,16 @@ class Outbound:
         and the one-click ``unsubscribe_url``. ``template_key`` names the approved
         template sent outside WhatsApp's 24-hour window. Returns the message's id."""
         channel = conversation.channel
-        sms = channel == SMS_CHANNEL
-        parts = self.renderer.render(
-            dataclasses.replace(reply, choices=()) if sms else reply,
-            locale=conversation.locale,
-            channel=channel,
-            recipient=conversation.address,
-            capabilities=self.capabilities(channel),
-        )
-        text = "\n".join(part.text for part in parts)
-        if sms:
-            # The menu to answer with stays whole; the announcement's words are cut.
-            menu = self.renderer.menu(reply.choices, conversation.locale, channel)
-            text = fit_segments(text, sms_max_segments, f"\n{menu}" if reply.choices else "")
         out = dataclasses.replace(
-            parts[-1],
-            text=text,
-            attachments=(),
+            self.render_announcement(
+                reply,
+                channel=channel,
+                locale=conversation.locale,
+                recipient=conversation.address,
+                sms_max_segments=sms_max_segments,
+            ),
             template_key=template_key,
-            template_variables=(),
             subject=subject,
-            bulk=True,
             unsubscribe_url=unsubscribe_url,
         )
         message_id = await messages.insert_outbound(
