@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from hub.config import Settings
 from hub.model import utcnow
 from hub.store.tables import api_tokens
 from tests.test_announcements import Recorder, announcement_texts, citizen, subscribe, until
-from tests.test_api import ALL_SCOPES, AiohttpClient, Api, check_against_document
+from tests.test_api import ALL_SCOPES, AiohttpClient, Api, check_against_document, omnihub
 
 LIST, ONE, APPROVE = (
     "/api/v1/announcements",
@@ -336,3 +337,24 @@ async def test_the_served_document_lists_the_topics_in_use(
     assert schemas["DraftAudience"]["properties"]["service"]["enum"] == list(hub.catalogue.services)
     status, made = await draft(api, {"topics": ["banjir"], "text": {"id": "Awas banjir."}})
     assert status == 201, made
+
+
+async def test_token_create_makes_an_announcements_token(
+    aiohttp_client: AiohttpClient, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    db = tmp_path / "tokens.db"
+    (tmp_path / "config.yaml").write_text(
+        f"storage:\n  url: sqlite+aiosqlite:///{db}\n", encoding="utf-8"
+    )
+    made = await omnihub(tmp_path, "token", "create", "info-desk", "--scope", "announcements:write")
+    assert made.returncode == 0, made.stderr
+    writer = made.stdout.strip().splitlines()[-1]
+    helped = await omnihub(tmp_path, "token", "create", "--help")
+    assert "announcements:write" in helped.stdout and "announcements:approve" in helped.stdout
+
+    client = await aiohttp_client(create_app(make_settings(f"sqlite+aiosqlite:///{db}")))
+    api = Api(client, writer)
+    status, drafted = await draft(api, TOPICAL)
+    assert (status, drafted["created_by"]) == (201, "api:info-desk")
+    status, error = await send(api, "POST", APPROVE, id=str(drafted["id"]))
+    assert (status, error["error"]["scope"]) == (403, "announcements:approve")
