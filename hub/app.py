@@ -423,7 +423,13 @@ def create_app(
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024**2)
     app[HUB] = hub
     app[METRICS_ACCESS] = MetricsAccess(settings)
-    api_context = api.ApiContext(bookings=hub.bookings, tokens=hub.api_tokens, care=hub.care)
+    api_context = api.ApiContext(
+        bookings=hub.bookings,
+        tokens=hub.api_tokens,
+        care=hub.care,
+        announcements=hub.announcements,
+        announcement_started=hub.broadcaster.notify,
+    )
     app.add_subapp(api.PREFIX, api.api_app(api_context))
     if settings.console.enabled:
         console = ConsoleContext(

@@ -135,4 +135,4 @@ def test_generated_requests_get_documented_answers(live_api: LiveApi, mode: Gene
             )
 
         check()
-    assert len(labels) == 12
+    assert len(labels) == 16

@@ -16,7 +16,7 @@ from aiohttp import web
 from hub.api import shapes
 from hub.api.deps import API, API_CALLER, API_SCOPES
 from hub.api.errors import ApiError, api_error
-from hub.api.operations import OPENAPI_PATH, required_scope
+from hub.api.operations import OPENAPI_PATH, allowing_scopes, required_scope
 from hub.api.scopes import Scope, granted
 
 _CHALLENGE = 'Bearer realm="omnihub"'
@@ -40,14 +40,16 @@ def unauthorized(message: str, *, invalid: bool) -> ApiError:
 class InsufficientScope(ApiError):
     """403 for a valid token without the route's scope; the body names the scope (RFC 6750)."""
 
-    def __init__(self, scope: Scope | None) -> None:
+    def __init__(self, scope: Scope | None, instead: tuple[Scope, ...] = ()) -> None:
+        """``instead``: other scopes that would allow the route too, named in the message."""
         if scope is None:
             message = "this route declares no scope, so no token may use it"
             challenge = f'{_CHALLENGE}, error="insufficient_scope"'
         else:
+            others = "".join(f" (or {s.value!r})" for s in instead)
             message = (
-                f"the API token lacks the scope {scope.value!r} this route needs; make a "
-                f"token with 'omnihub token create NAME --scope {scope.value}'"
+                f"the API token lacks the scope {scope.value!r}{others} this route needs; make "
+                f"a token with 'omnihub token create NAME --scope {scope.value}'"
             )
             challenge = f'{_CHALLENGE}, error="insufficient_scope", scope="{scope.value}"'
         body = shapes.ScopeErrorDetail(
@@ -76,9 +78,9 @@ async def api_auth_middleware(
     match = request.match_info
     if match.http_exception is None:  # an unknown path or method stays a 404 or 405
         resource = match.route.resource
-        needed = (
-            None if resource is None else required_scope(match.route.method, resource.canonical)
-        )
-        if needed is None or needed not in scopes:
-            raise InsufficientScope(needed)
+        method, template = match.route.method, "" if resource is None else resource.canonical
+        needed = None if resource is None else required_scope(method, template)
+        allowing = allowing_scopes(method, template)
+        if needed is None or scopes.isdisjoint(allowing):
+            raise InsufficientScope(needed, tuple(s for s in Scope if s in allowing - {needed}))
     return await handler(request)

@@ -6,10 +6,12 @@ middleware puts the verified caller on each request (``API_CALLER``, ``API_SCOPE
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from hub.announcements import Announcements
 from hub.api.scopes import Scope
 from hub.api.tokens import TokenStore
 from hub.booking import BookingService
@@ -23,6 +25,11 @@ class ApiContext:
     tokens: TokenStore
     care: CareService | None = None
     """CARE tickets; without it the ticket routes answer 503 (``care_unavailable``)."""
+    announcements: Announcements | None = None
+    """Announcements; without it their routes answer 503 (``announcements_unavailable``)."""
+    announcement_started: Callable[[], None] | None = None
+    """Called when an approval started a sending, so the broadcaster looks now rather than
+    at its next tick (the broadcaster lives in the pipeline, which the API cannot import)."""
 
 
 API: web.AppKey[ApiContext] = web.AppKey("api", ApiContext)

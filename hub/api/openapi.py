@@ -8,18 +8,20 @@ registers) plus the document itself; the schemas are the pydantic models of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
+from hub.announcements.topics import all_topics
 from hub.api import shapes
 from hub.api.deps import API
 from hub.api.operations import OPENAPI_PATH, OPERATIONS, Operation, Parameter
 from hub.api.scopes import DESCRIPTIONS, LEGACY_SCOPES, Scope
 from hub.catalogue import Catalogue
+from hub.config import AnnouncementsConfig
 
 JSON = "application/json"
 _SCHEMAS = "#/components/schemas/"
@@ -68,6 +70,19 @@ def _refs(schema: Any) -> Iterator[str]:
             yield from _refs(item)
 
 
+def _follow_catalogue(
+    schemas: dict[str, Any], catalogue: Catalogue, topics: Sequence[str]
+) -> dict[str, Any]:
+    """A draft's topic, service and agency ids as enums: the server answers 400 to any
+    other, so the document lists the ones in use (and follows a catalogue reload)."""
+    draft = schemas["AnnouncementDraft"]["properties"]
+    draft["topics"]["items"] = {"type": "string", "enum": list(topics)}
+    audience = schemas["DraftAudience"]["properties"]
+    audience["service"]["enum"] = list(catalogue.services)
+    audience["agency"]["enum"] = list(catalogue.agencies)
+    return schemas
+
+
 def _schemas() -> dict[str, Any]:
     """Every body of the route table and every error body, and what they refer to only.
 
@@ -102,7 +117,9 @@ def _responses() -> dict[str, Any]:
     return {
         "BadRequest": _error(
             "A query parameter or the request body is missing or wrong (date, unknown "
-            "service, unknown ticket status, a rejection without a note)."
+            "service, unknown ticket status, a rejection without a note; an announcement "
+            "without text, with both or neither of topics and audience, an unknown topic, "
+            "service or agency, a send_at without its offset)."
         ),
         "Unauthorized": {
             **_error("No token, or an unknown or revoked one."),
@@ -110,7 +127,7 @@ def _responses() -> dict[str, Any]:
                 "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}
             },
         },
-        "NotFound": _error("No such service, booking or ticket."),
+        "NotFound": _error("No such service, booking, ticket or announcement."),
         "Conflict": _error(
             "The booking's state forbids it: not booked any more (cancelled, checked in, "
             "served, no-show), check-in not on the booked day, or a day that has passed."
@@ -141,6 +158,11 @@ def _responses() -> dict[str, Any]:
             "content": {JSON: {"schema": _ref(shapes.TransitionError)}},
         },
         "CareUnavailable": _error("This hub process runs without CARE tickets."),
+        "AnnouncementConflict": _error(
+            "Only a draft can be approved: this one is scheduled, sending, paused, sent or "
+            "cancelled already (or another approval came first); code status_conflict."
+        ),
+        "AnnouncementsUnavailable": _error("This hub process runs without announcements."),
     }
 
 
@@ -162,7 +184,7 @@ def _operation(operation: Operation, catalogue: Catalogue) -> dict[str, Any]:
     """An operation with the scope it needs; each may answer 401, 403 (scope) and 500."""
     scope = operation.scope
     responses: dict[str, Any] = {
-        "200": {
+        str(operation.status): {
             "description": operation.answer_description,
             "content": {JSON: {"schema": _ref(operation.answer)}},
         },
@@ -172,11 +194,14 @@ def _operation(operation: Operation, catalogue: Catalogue) -> dict[str, Any]:
     }
     for failure in operation.failures:
         responses[str(failure.status)] = _response_ref(failure.response)
+    needs = f"Needs the scope `{scope.value}`: {DESCRIPTIONS[scope]}."
+    for other in operation.also:
+        needs += f" Or instead the scope `{other.value}`: {DESCRIPTIONS[other]}."
     described: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,
-        "description": f"Needs the scope `{scope.value}`: {DESCRIPTIONS[scope]}.",
-        "security": [{"bearerAuth": [scope.value]}],
+        "description": needs,
+        "security": [{"bearerAuth": [s.value]} for s in operation.scopes],
         "x-scope": scope.value,
         "responses": dict(sorted(responses.items())),
     }
@@ -218,7 +243,8 @@ def _scopes_text() -> str:
     legacy = ", ".join(f"`{s.value}`" for s in Scope if s in LEGACY_SCOPES)
     return (
         "A token from `omnihub token create NAME --scope SCOPE [--scope SCOPE ...]`. "
-        "Each operation names the one scope it needs (its security requirement).\n\n"
+        "Each operation names the scope it needs (its security requirement; reading "
+        "announcements accepts either of two).\n\n"
         "| scope | allows |\n| --- | --- |\n"
         f"{rows}\n\n"
         f"A token made before scopes existed has {legacy}: everything but "
@@ -226,17 +252,21 @@ def _scopes_text() -> str:
     )
 
 
-def document(catalogue: Catalogue) -> dict[str, Any]:
+def document(catalogue: Catalogue, topics: Sequence[str] | None = None) -> dict[str, Any]:
     """The whole OpenAPI 3.1 document, as served at ``GET /api/v1/openapi.json``.
 
-    The ``service`` query parameter lists the catalogue's ids, because the server
-    answers 400 to any other; so the document follows a catalogue reload.
+    The ``service`` query parameter and a draft's service, agency and topic lists the
+    catalogue's ids and the topics in use, because the server answers 400 to any
+    other; so the document follows a catalogue reload. ``topics`` default to those of
+    the default configuration.
     """
+    if topics is None:
+        topics = [t.id for t in all_topics(AnnouncementsConfig(), catalogue)]
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "omnihub REST API",
-            "version": "1.1.0",
+            "version": "1.2.0",
             "description": (
                 "For the MPP Badung's own systems (queue display, kiosk, other apps): the "
                 "service catalogue, sessions with free places, and the day's bookings. "
@@ -246,13 +276,16 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
                 "Dates are WITA days. Also the CARE tickets (complaints and appreciations): "
                 "list, read, move through the procedure. Tickets never carry a phone "
                 "number, name or address; a confidential ticket's text and reporter only "
-                "reach a token with `tickets:read-confidential` (else `redacted`)."
+                "reach a token with `tickets:read-confidential` (else `redacted`). And the "
+                "mall's announcements: drafted with `announcements:write`, sent once "
+                "approved with `announcements:approve`, read with either, with their "
+                "delivery counts (never who receives them)."
             ),
         },
         "security": [{"bearerAuth": []}],
         "paths": _paths(catalogue),
         "components": {
-            "schemas": _schemas(),
+            "schemas": _follow_catalogue(_schemas(), catalogue, topics),
             "responses": _responses(),
             "securitySchemes": {
                 "bearerAuth": {
@@ -267,5 +300,9 @@ def document(catalogue: Catalogue) -> dict[str, Any]:
 
 
 async def openapi_json(request: web.Request) -> web.Response:
-    """The document for the catalogue in use now; public (``hub.api.bearer``)."""
-    return web.json_response(document(request.app[API].bookings.catalogue))
+    """The document for the catalogue and topics in use now; public (``hub.api.bearer``)."""
+    context = request.app[API]
+    topics = None
+    if context.announcements is not None:
+        topics = [t.id for t in context.announcements.subscriptions.topics()]
+    return web.json_response(document(context.bookings.catalogue, topics))

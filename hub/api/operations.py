@@ -5,7 +5,8 @@ Each ``Operation`` is both what ``hub.api.api_app`` registers and what
 scope an operation needs lives here too (``ROUTE_SCOPES`` is read from the table): the
 auth middleware refuses a route that is not in it to every token (fail closed).
 Request and answer bodies are the models of ``hub.api.shapes``; query parameters are
-checked by the handlers and described here.
+checked by the handlers and described here. An operation needs one scope, or (``also``)
+any one of a few: reading announcements is for the drafting and the approving system.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel
 
-from hub.api import booking_routes, shapes, ticket_routes
+from hub.api import announcement_routes, booking_routes, shapes, ticket_routes
 from hub.api.scopes import Scope
 from hub.care.service import TicketKind
 from hub.care.status import TicketStatus
@@ -48,6 +49,8 @@ NOT_FOUND = Failure(404, "NotFound")
 CONFLICT = Failure(409, "Conflict")
 TICKET_CONFLICT = Failure(409, "TicketConflict")
 CARE_UNAVAILABLE = Failure(503, "CareUnavailable")
+ANNOUNCEMENT_CONFLICT = Failure(409, "AnnouncementConflict")
+ANNOUNCEMENTS_UNAVAILABLE = Failure(503, "AnnouncementsUnavailable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +74,21 @@ class Operation:
     operation_id: str
     summary: str
     scope: Scope
+    """The scope a 403 names (and the one ``ROUTE_SCOPES`` gives)."""
     answer: type[BaseModel]
     answer_description: str
     failures: tuple[Failure, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     body: type[shapes.RequestShape] | None = None
+    status: int = 200
+    """The status of a success (201 for what it creates)."""
+    also: tuple[Scope, ...] = ()
+    """Other scopes that each allow it too, instead of ``scope``."""
+
+    @property
+    def scopes(self) -> tuple[Scope, ...]:
+        """Every scope that allows it, ``scope`` first."""
+        return (self.scope, *self.also)
 
 
 _TEXT: Schema = {"type": "string", "minLength": 1}
@@ -98,6 +111,23 @@ DAY = Parameter("date", "query", _DAY, "A WITA day, YYYY-MM-DD.", required=True)
 CODE = Parameter("code", "path", _TEXT, 'A booking code, e.g. "B-7Q4M2X" (case and dash optional).')
 TICKET_ID = Parameter(
     "id", "path", _TEXT, 'A ticket id, e.g. "CARE-20261214-0001" (case and dashes optional).'
+)
+ANNOUNCEMENT_ID = Parameter(
+    "id",
+    "path",
+    {"type": "integer", "minimum": 1, "maximum": announcement_routes.MAX_ID},
+    "An announcement's id, as answered when it was drafted.",
+)
+ANNOUNCEMENT_LIMIT = Parameter(
+    "limit",
+    "query",
+    {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": announcement_routes.MAX_LIMIT,
+        "default": announcement_routes.DEFAULT_LIMIT,
+    },
+    "At most this many, newest first.",
 )
 TICKET_FILTERS = (
     Parameter(
@@ -277,14 +307,75 @@ OPERATIONS: tuple[Operation, ...] = (
         parameters=(TICKET_ID,),
         body=shapes.StatusChange,
     ),
+    Operation(
+        "POST",
+        PREFIX + "/announcements",
+        announcement_routes.create_announcement,
+        "createAnnouncement",
+        "Draft an announcement to topics' subscribers, or to the citizens booked for a "
+        "service or agency on a day; nothing is sent before it is approved.",
+        scope=Scope.ANNOUNCEMENTS_WRITE,
+        answer=shapes.Announcement,
+        answer_description="The draft (status draft).",
+        failures=(BAD_REQUEST, ANNOUNCEMENTS_UNAVAILABLE),
+        body=shapes.AnnouncementDraft,
+        status=201,
+    ),
+    Operation(
+        "POST",
+        PREFIX + "/announcements/{id}/approve",
+        announcement_routes.approve_announcement,
+        "approveAnnouncement",
+        "Approve a draft: it is sent now, or scheduled when its send_at is ahead.",
+        scope=Scope.ANNOUNCEMENTS_APPROVE,
+        answer=shapes.Announcement,
+        answer_description="The announcement, now sending or scheduled.",
+        failures=(NOT_FOUND, ANNOUNCEMENT_CONFLICT, ANNOUNCEMENTS_UNAVAILABLE),
+        parameters=(ANNOUNCEMENT_ID,),
+    ),
+    Operation(
+        "GET",
+        PREFIX + "/announcements",
+        announcement_routes.list_announcements,
+        "listAnnouncements",
+        "Announcements, newest first, with their delivery counts.",
+        scope=Scope.ANNOUNCEMENTS_WRITE,
+        also=(Scope.ANNOUNCEMENTS_APPROVE,),
+        answer=shapes.AnnouncementList,
+        answer_description="The announcements.",
+        failures=(BAD_REQUEST, ANNOUNCEMENTS_UNAVAILABLE),
+        parameters=(ANNOUNCEMENT_LIMIT,),
+    ),
+    Operation(
+        "GET",
+        PREFIX + "/announcements/{id}",
+        announcement_routes.get_announcement,
+        "getAnnouncement",
+        "One announcement with its status and delivery counts.",
+        scope=Scope.ANNOUNCEMENTS_WRITE,
+        also=(Scope.ANNOUNCEMENTS_APPROVE,),
+        answer=shapes.Announcement,
+        answer_description="The announcement.",
+        failures=(NOT_FOUND, ANNOUNCEMENTS_UNAVAILABLE),
+        parameters=(ANNOUNCEMENT_ID,),
+    ),
 )
 
 ROUTE_SCOPES: Mapping[tuple[str, str], Scope] = {
     (operation.method, operation.path): operation.scope for operation in OPERATIONS
 }
 """The scope each route needs, by method and path template (``HEAD`` as ``GET``)."""
+ROUTE_ALLOWED: Mapping[tuple[str, str], frozenset[Scope]] = {
+    (operation.method, operation.path): frozenset(operation.scopes) for operation in OPERATIONS
+}
+"""Every scope that allows each route: its scope, or for a few another one instead."""
 
 
 def required_scope(method: str, template: str) -> Scope | None:
     """The scope a route needs; None for a route nobody declared (refused to all)."""
     return ROUTE_SCOPES.get(("GET" if method == "HEAD" else method, template))
+
+
+def allowing_scopes(method: str, template: str) -> frozenset[Scope]:
+    """The scopes of which a token needs one for this route; none for an undeclared one."""
+    return ROUTE_ALLOWED.get(("GET" if method == "HEAD" else method, template), frozenset())

@@ -20,6 +20,8 @@ class Scope(StrEnum):
     TICKETS_READ = "tickets:read"
     TICKETS_WRITE = "tickets:write"
     TICKETS_READ_CONFIDENTIAL = "tickets:read-confidential"
+    ANNOUNCEMENTS_WRITE = "announcements:write"
+    ANNOUNCEMENTS_APPROVE = "announcements:approve"
 
 
 DESCRIPTIONS: Mapping[Scope, str] = {
@@ -34,6 +36,11 @@ DESCRIPTIONS: Mapping[Scope, str] = {
     "ticket, withheld as for tickets:read)",
     Scope.TICKETS_READ_CONFIDENTIAL: "adds, to tickets:read and tickets:write, the text and "
     "reporter of confidential tickets",
+    Scope.ANNOUNCEMENTS_WRITE: "draft an announcement (topics or the citizens booked for a "
+    "service or agency on a day); list and read announcements with their delivery counts. "
+    "Nothing is sent before a token with announcements:approve (or a supervisor) approves it",
+    Scope.ANNOUNCEMENTS_APPROVE: "approve a drafted announcement, which sends it now or at "
+    "its send_at; list and read announcements with their delivery counts",
 }
 
 LEGACY_SCOPES: frozenset[Scope] = frozenset(

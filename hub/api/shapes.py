@@ -25,6 +25,7 @@ from pydantic import (
     MISSING,
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -34,14 +35,26 @@ from pydantic import (
 from pydantic.config import JsonDict, JsonValue
 from pydantic_core import ErrorDetails
 
+from hub.announcements.service import MAX_TEXT
 from hub.api.scopes import Scope
 from hub.care.classify import ObjectKind, Priority
 from hub.care.service import TicketKind
 from hub.care.status import TicketStatus
+from hub.store import announcements as announcement_store
 from hub.store.bookings import BookingStatus
 
 MAX_NOTE = 2000
 """The longest note a status change may carry."""
+MAX_TITLE = 200
+"""The longest title an announcement may have (its column's length)."""
+ANNOUNCEMENT_STATUSES = (
+    announcement_store.DRAFT,
+    announcement_store.SCHEDULED,
+    announcement_store.SENDING,
+    announcement_store.PAUSED,
+    announcement_store.SENT,
+    announcement_store.CANCELLED,
+)
 
 
 def documented(**schema: Any) -> Any:
@@ -96,8 +109,8 @@ class Shape(BaseModel):
 class ErrorDetail(Shape):
     code: str
     """Machine-readable: unauthorized, bad_request, forbidden, not_found, method_not_allowed,
-    status_conflict, wrong_day, booking_past, internal_error, care_unavailable
-    (insufficient_scope has its own shape, ScopeError)."""
+    status_conflict, wrong_day, booking_past, internal_error, care_unavailable,
+    announcements_unavailable (insufficient_scope has its own shape, ScopeError)."""
     message: str
     """For people, in English."""
 
@@ -403,6 +416,102 @@ class TicketList(Shape):
     items: list[TicketSummary]
 
 
+# --- announcements ------------------------------------------------------------------------------
+
+AnnouncementStatus = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": list(ANNOUNCEMENT_STATUSES),
+            "description": "draft (waiting for approval), scheduled (approved, waits for "
+            "send_at), sending, paused, sent (every message has left) or cancelled.",
+        }
+    ),
+]
+
+
+class AnnouncementTexts(Shape):
+    """What the citizens read, per language."""
+
+    id: str
+    """Indonesian: everyone gets it unless they chose English and en is given."""
+    en: str
+    """English; empty when none was given."""
+
+
+class AnnouncementAudience(Shape):
+    """A targeted notice: everyone booked for the service (or any service of the agency)
+    on the day."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["service"]}, {"required": ["agency"]}]}
+    )
+
+    date: Day
+    service: str | MISSING = MISSING
+    """A service id, as in GET /api/v1/services."""
+    agency: str | MISSING = MISSING
+    """An agency id, as in a service's agency.id."""
+
+
+class AnnouncementProgress(Shape):
+    """Where its messages are; all 0 until sending starts."""
+
+    queued: Count
+    """Drawn, not yet handed to the outbox (paced per channel)."""
+    sending: Count
+    """In the outbox, not yet accepted by the provider."""
+    sent: Count
+    """Accepted by the provider."""
+    delivered: Count
+    """Reported delivered (or read) by the provider."""
+    failed: Count
+    skipped: Count
+    """Not sent: the citizen unsubscribed after it started, or cannot be reached."""
+    cancelled: Count
+    """Taken back when the announcement was cancelled."""
+    recipients: Count
+    """The sum of the counts above."""
+    opted_out_since: Count
+    """Recipients who unsubscribed after it started."""
+
+
+class Announcement(Shape):
+    """An announcement of the mall to subscribers of topics, or a targeted notice to the
+    citizens booked for a service or agency on a day. Who receives it is never shown."""
+
+    id: Annotated[int, documented(minimum=1)]
+    status: AnnouncementStatus
+    title: str
+    """May be empty; shown above the text where the channel has room."""
+    topics: list[str]
+    """The topics whose subscribers get it; empty for a targeted notice."""
+    audience: AnnouncementAudience | None
+    """The targeted audience; null for a topic announcement."""
+    text: AnnouncementTexts
+    send_at: UtcTime | None
+    """When it is to be sent once approved; null: at approval."""
+    created_by: str
+    """officer:<id> (the console) or api:<token name>."""
+    approved_by: str | None
+    created_at: UtcTime
+    approved_at: UtcTime | None
+    started_at: UtcTime | None
+    """When sending started (its audience was drawn then)."""
+    finished_at: UtcTime | None
+    """When the last message left, or when it was cancelled."""
+    recipients: Count | None
+    """How many citizens were drawn when sending started; null before."""
+    progress: AnnouncementProgress
+
+
+class AnnouncementList(Shape):
+    """Announcements, newest first."""
+
+    items: list[Announcement]
+
+
 # --- request bodies -----------------------------------------------------------------------------
 
 
@@ -518,3 +627,171 @@ class NikLookup(RequestShape):
         if all(e["loc"] == ("nik",) and e["type"] == "string_pattern_mismatch" for e in errors):
             return f"'nik' is not a NIK: {cls.USAGE}"
         return f"the body must be exactly {cls.USAGE}"
+
+
+_NUL_FREE = "^[^\\u0000]*$"
+_SPACE = (
+    "\\t\\n\\u000b\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+"""Every character Python's ``str.strip`` removes, so the schema says what the server does."""
+_WORDS = f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"
+"""Storable text with something besides spaces."""
+_SEND_AT = (
+    r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
+"""This century (no date a database cannot keep), and always with an offset."""
+_SEND_AT_TEXT = re.compile(_SEND_AT)
+
+
+def _storable(name: str) -> Any:
+    """An AfterValidator that refuses text the databases cannot keep, naming the field."""
+
+    def check(text: str) -> str:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            encodable = False
+        else:
+            encodable = True
+        if "\x00" in text or not encodable:
+            raise ValueError(f"'{name}' must be text without NUL characters or lone surrogates")
+        return text
+
+    return AfterValidator(check)
+
+
+def _has_words(text: str) -> str:
+    if not text.strip():
+        raise ValueError("'text.id' is required: the Indonesian text, not blank")
+    return text
+
+
+def _send_at(value: object) -> datetime:
+    """ISO 8601 with its offset (or Z), of this century: a time without a zone is refused,
+    as the mall's clock (WITA) and the server's (UTC) would read it differently."""
+    text = value if isinstance(value, str) else ""
+    try:
+        if not _SEND_AT_TEXT.fullmatch(text):
+            raise ValueError(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(
+            "'send_at' must be an ISO 8601 time with its offset, e.g. "
+            "2026-12-10T08:00:00+08:00 (WITA), or null to send at approval"
+        ) from None
+
+
+SendAt = Annotated[
+    datetime,
+    BeforeValidator(_send_at),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": _SEND_AT,
+            "description": "ISO 8601 with its offset (+08:00 for WITA, or Z).",
+            "examples": ["2026-12-10T08:00:00+08:00"],
+        }
+    ),
+]
+
+
+class DraftTexts(Shape):
+    """The text per language: Indonesian required, English optional."""
+
+    id: Annotated[
+        str,
+        Field(max_length=MAX_TEXT),
+        _storable("text.id"),
+        AfterValidator(_has_words),
+        documented(pattern=_WORDS),
+    ]
+    """Indonesian; sent to everyone who did not choose English."""
+    en: Annotated[
+        str, Field(max_length=MAX_TEXT), _storable("text.en"), documented(pattern=_NUL_FREE)
+    ] = ""
+    """English, for citizens who chose English; they get the Indonesian without it."""
+
+
+class DraftAudience(Shape):
+    """Everyone booked for a service, or for any service of an agency, on a day."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["service"]}, {"required": ["agency"]}]}
+    )
+
+    date: Annotated[date, Field(description="A WITA calendar day, YYYY-MM-DD.")]
+    service: str | MISSING = MISSING
+    """A service id, as in GET /api/v1/services."""
+    agency: str | MISSING = MISSING
+    """An agency id, as in a service's agency.id."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> DraftAudience:
+        if (self.service is MISSING) == (self.agency is MISSING):
+            raise ValueError("'audience' names either a 'service' or an 'agency', and a 'date'")
+        return self
+
+
+class AnnouncementDraft(RequestShape):
+    """A new announcement, kept as a draft until approved: to the subscribers of
+    ``topics``, or (``audience`` instead) to the citizens booked for a service or agency
+    on a day."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["topics"]}, {"required": ["audience"]}]}
+    )
+    USAGE: ClassVar[str] = (
+        '{"topics": ["imigrasi"], "text": {"id": "...", "en": "..."}, "title": "...", '
+        '"send_at": null} or "audience": {"service": "paspor", "date": "2026-12-10"} '
+        "instead of topics"
+    )
+
+    topics: Annotated[list[str], Field(min_length=1)] | MISSING = MISSING
+    """Topic ids; their subscribers get it (only citizens who opted in)."""
+    audience: DraftAudience | MISSING = MISSING
+    """Instead of topics: a targeted notice."""
+    text: DraftTexts
+    title: Annotated[
+        str, Field(max_length=MAX_TITLE), _storable("title"), documented(pattern=_NUL_FREE)
+    ] = ""
+    """Optional; shown above the text where the channel has room."""
+    send_at: SendAt | None = None
+    """When to send it once approved; null (or in the past): at approval."""
+
+    @model_validator(mode="after")
+    def _one_audience(self) -> AnnouncementDraft:
+        if (self.topics is MISSING) == (self.audience is MISSING):
+            raise ValueError("give either 'topics' or a targeted 'audience', not both")
+        return self
+
+    @classmethod
+    def refusal(cls, errors: Sequence[ErrorDetails]) -> str:
+        """Like every body's, but naming nested fields by their path (``text.id``)."""
+        unknown = sorted(
+            ".".join(map(str, e["loc"])) for e in errors if e["type"] == "extra_forbidden"
+        )
+        if unknown:
+            return f"unknown field(s) {', '.join(map(repr, unknown))}: {cls.USAGE}"
+        error = errors[0]
+        name = ".".join(map(str, error["loc"]))
+        match error["type"]:
+            case "value_error":
+                return str(error.get("ctx", {}).get("error", error["msg"]))
+            case "model_type" if not name:
+                return f"the body must be a JSON object: {cls.USAGE}"
+            case "model_type":
+                return f"'{name}' must be a JSON object: {cls.USAGE}"
+            case "missing":
+                return f"'{name}' is required: {cls.USAGE}"
+            case "string_too_long":
+                longest = error.get("ctx", {}).get("max_length")
+                return f"'{name}' is longer than {longest} characters"
+            case "string_type":
+                return f"'{name}' must be a string"
+            case "too_short" if name == "topics":
+                return "'topics' needs at least one topic id"
+            case _:
+                return f"'{name}' is wrong ({error['msg']}): {cls.USAGE}"
