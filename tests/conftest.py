@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -60,8 +61,40 @@ def _asyncpg_dsn(url: str) -> str:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+def sqlite_path(tmp_path: Path) -> Path:
+    """The test's own SQLite file; nothing is in it until someone writes it."""
+    return tmp_path / "hub.db"
+
+
+@pytest.fixture
+def sqlite_url(sqlite_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{sqlite_path}"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with today's schema, migrated once per worker by the hub's own start.
+
+    Running the Alembic migrations costs a hub about 0.12 s; ``make_settings`` gives a
+    hub on the test's default SQLite file a copy of this one instead. The migrations
+    themselves are still tested for real (tests/test_store.py migrates ``db_url``).
+    """
+    from hub.app import prepare_database
+    from hub.store import Database
+
+    path = tmp_path_factory.mktemp("schema") / "migrated.db"
+
+    async def migrate_once() -> None:
+        db = Database.open(f"sqlite+aiosqlite:///{path}")
+        try:
+            await prepare_database(db)
+        finally:
+            await db.close()
+
+    asyncio.run(migrate_once())
+    beside = sorted(p.name for p in path.parent.iterdir() if p != path)
+    assert not beside, f"SQLite left {beside} beside the schema file: a copy would miss them"
+    return path
 
 
 @pytest.fixture
@@ -115,8 +148,15 @@ def trained_nlu_model(nlu_model_path: str) -> str:
 
 
 @pytest.fixture
-def make_settings(sqlite_url: str, nlu_model_path: str) -> Callable[..., Settings]:
-    """Settings for a test: fast outbox retries, the given storage URL."""
+def make_settings(
+    sqlite_path: Path, sqlite_url: str, nlu_model_path: str, migrated_sqlite: Path
+) -> Callable[..., Settings]:
+    """Settings for a test: fast outbox retries, the given storage URL.
+
+    On the test's default SQLite file, not yet made, the file starts as a copy of the
+    worker's migrated schema (``migrated_sqlite``), so the hub skips the migrations. Any
+    other storage (PostgreSQL, a file of the test's own, a file already written) is
+    left alone: a hub migrates it as it always does."""
 
     def make(storage_url: str | None = None, **sections: Any) -> Settings:
         data: dict[str, Any] = {
@@ -131,7 +171,10 @@ def make_settings(sqlite_url: str, nlu_model_path: str) -> Callable[..., Setting
         }
         for key, value in sections.items():
             data[key] = {**data.get(key, {}), **value}
-        return load_config(None, **data)
+        settings = load_config(None, **data)
+        if settings.storage.url == sqlite_url and not sqlite_path.exists():
+            shutil.copy(migrated_sqlite, sqlite_path)
+        return settings
 
     return make
 

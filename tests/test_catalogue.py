@@ -16,6 +16,7 @@ from hub.catalogue import (
     default_catalogue_path,
     load_catalogue,
 )
+from hub.catalogue.reading import YAML_LOADER
 from hub.channels.sms_text import is_gsm7
 
 CATALOGUE = load_catalogue()
@@ -209,3 +210,14 @@ def test_a_malformed_agency_or_mall_translation_fails_at_load(tmp_path: Path) ->
     document["mall"] = {"translations": {"en": {"address": "Mengwi"}}}
     with pytest.raises(CatalogueError, match="may only hold a 'location'"):
         _load(tmp_path, document)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def test_services_yaml_is_read_by_libyaml_into_the_document_the_pure_loader_builds() -> None:
+    """The C loader is a speed-up only: it must read services.yaml as SafeLoader does."""
+    text = default_catalogue_path().read_text(encoding="utf-8")
+    if yaml.__with_libyaml__:
+        assert YAML_LOADER is yaml.CSafeLoader
+    assert yaml.load(text, Loader=YAML_LOADER) == yaml.load(text, Loader=yaml.SafeLoader)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp.test_utils import make_mocked_request
 
-from hub.web.client_ip import client_ip, trusted_networks
+from hub.client_ip import client_ip, trusted_networks
 
 
 def _request(peer: str, forwarded: str | None = None):  # type: ignore[no-untyped-def]

@@ -23,6 +23,13 @@ from hub.resources import default_catalogue_path
 
 _QUEUE_PREFIX = re.compile(r"[A-Z]{1,2}")
 
+YAML_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)
+"""libyaml's safe loader where PyYAML was built with it: services.yaml is read at every
+start and reload, about ten times faster than the pure-Python ``SafeLoader`` it falls
+back to. Both build the same document."""
+
 
 class CatalogueError(ValueError):
     """services.yaml is missing or malformed; the message names the file and the place."""
@@ -183,7 +190,7 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     """Read and check ``path`` (default: :func:`default_catalogue_path`)."""
     path = path or default_catalogue_path()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
     except OSError as error:
         raise CatalogueError(f"{path}: cannot read: {error}") from error
     except yaml.YAMLError as error:

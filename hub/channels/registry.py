@@ -10,9 +10,9 @@ from pathlib import Path
 
 from hub.channels.base import Channel, NotAnswered
 from hub.channels.webchat import Limiter, WebchatChannel, WebchatSecurity
+from hub.client_ip import client_ip, trusted_networks
 from hub.config import Settings
 from hub.model import Coordination
-from hub.web.client_ip import client_ip, trusted_networks
 
 
 def build_channels(

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.client_ip import client_ip, trusted_networks
 from hub.console.console_deps import CONTEXT
 from hub.console.officer_login import AUTH, NewSession, Role
 from hub.console.pages import render
@@ -31,7 +32,6 @@ from hub.console.session import (
 from hub.console.throttle import Throttled
 from hub.store import audit as audit_store
 from hub.store import officers as officer_store
-from hub.web.client_ip import client_ip, trusted_networks
 
 LOGIN_COOKIE = "omnihub_console_login"
 LOGIN_FIELD = "form_token"

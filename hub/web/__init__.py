@@ -1,1 +1,1 @@
-"""HTTP glue shared by the app: client addresses, /metrics access, media the hub serves."""
+"""HTTP glue of the app: /metrics access, media the hub serves."""

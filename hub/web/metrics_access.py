@@ -12,8 +12,8 @@ import hmac
 
 from aiohttp import web
 
+from hub.client_ip import client_ip, trusted_networks, within
 from hub.config import Settings
-from hub.web.client_ip import client_ip, trusted_networks, within
 
 
 class MetricsAccess:

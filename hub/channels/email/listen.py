@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from hub.channels.email.sender_auth import strip_authentication_results
+from hub.client_ip import Network, trusted_networks
 from hub.config import EmailListenConfig
-from hub.web.client_ip import Network, trusted_networks
 
 log = logging.getLogger(__name__)
 
