@@ -319,6 +319,21 @@ def _booking_contexts() -> dict[str, list[dict[str, Any]]]:
 
 CONTEXTS.update(_booking_contexts())
 CONTEXTS.update(care_sms_contexts())
+CONTEXTS.update(
+    {
+        "announcement": [
+            {
+                "title": title,
+                "text": "Loket paspor tutup besok.",
+                "booking_code": code,
+                "subscribed": sub,
+            }
+            for title in ("", "Info Imigrasi")
+            for code, sub in (("", True), ("B-7Q4M2X", False), ("", False))
+        ],
+        "announcement_subject": [{"title": ""}, {"title": "Info Imigrasi"}],
+    }
+)
 
 _FLOWS = [
     {"flow": "booking", "mode": "book", "service": "Kartu Keluarga (KK)", "code": ""},
