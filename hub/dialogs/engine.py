@@ -13,17 +13,22 @@ Service information is answered by :mod:`hub.dialogs.info` from the catalogue.
 Queue booking (:mod:`hub.dialogs.booking`) and CARE (:mod:`hub.dialogs.care`:
 complaints, appreciations, their status and rating, handing a conversation to the
 officers) need their domain services, which do I/O: they run from
-:meth:`DialogEngine.respond`, the async door the inbound pipeline calls. A flow under way has
-the first say; without one, CARE (or an awaited rating), then booking, then the rest.
+:meth:`DialogEngine.respond`, the async door the inbound pipeline calls, and so do
+subscriptions to the mall's announcements (:mod:`hub.dialogs.subscriptions`). A flow under
+way has the first say; without one, a subscription request, CARE (or an awaited rating),
+then booking, then the rest.
 
 A flow under way is a frame (:mod:`hub.dialogs.frames`): the engine never loses it
 to an unexpected message. While one waits for an answer:
 
 - an explicit cancel ("gajadi", "batal", "cancel", "stop": :mod:`hub.dialogs.cancel_words`)
   ends it and the citizen is told nothing was booked or filed; a flow may read a
-  cancel word as its answer ("batalin aja" asked whether to cancel a booking);
+  cancel word as its answer ("batalin aja" asked whether to cancel a booking); on SMS,
+  STOP and the operators' other opt-out keywords stop the citizen's subscriptions instead
+  and the flow goes on (CANCEL does both);
 - small talk ("makasih", "👍", "wkwk") and a status check get a short answer, then
   the question again; "ok"/"ya" stay answers where the question is yes or no;
+- a subscription request ("langganan info imigrasi") is done, then the question again;
 - what the flow takes is its answer; a question it does not take (a fee, hours,
   requirements, a greeting, the menu) is answered, then "Kembali ke …" and the question
   again, in one turn; a question that needs a service the flow does not know ("which
@@ -235,10 +240,12 @@ class DialogEngine:
 
         A digit answering the numbered menu offered last becomes that choice
         (:mod:`hub.dialogs.offered`), and what this turn offers is kept for the next.
+        An SMS opt-out keyword comes before anything else (:meth:`_opt_out`).
         """
-        keyword = opt_out_keyword(turn.channel, turn.text) if turn.choice_payload is None else None
-        if self.subscribing is not None and keyword is not None:
-            cancelling = keyword in FLOW_CANCELLING_KEYWORDS
+        if self.subscribing is not None and self.opts_out(
+            turn.channel, turn.text, turn.choice_payload
+        ):
+            cancelling = opt_out_keyword(turn.channel, turn.text) in FLOW_CANCELLING_KEYWORDS
             return await self._opt_out(self.subscribing, turn, state, locale, context, cancelling)
         state = dict(state)
         offered = take_offered(state)
@@ -502,6 +509,8 @@ class DialogEngine:
         subscribing = self.subscribing
         if subscribing is None or current is subscribing:
             return None
+        if current is self.care and self.care is not None and self.care.in_own_words(state):
+            return None  # a complaint's story may speak of subscriptions: it is the story
         intent = understanding.intent
         if intent.name not in SUBSCRIPTION_INTENTS:
             return None
