@@ -28,6 +28,7 @@ from hub.config import AnnouncementsConfig, Settings
 from hub.dialogs.context import DialogContext
 from hub.dialogs.engine import DialogEngine, Outcome, Turn
 from hub.dialogs.offered import OFFERED_KEY
+from hub.dialogs.scenarios import EndState, State, check_end_state
 from hub.dialogs.subscriptions import STATE, consent_words, opt_out_keyword, own_topics
 from hub.model import AddressKind, Reply
 from hub.nlu.results import Entity, IntentScore, Parse
@@ -470,3 +471,23 @@ def test_sms_subscription_replies_fit_one_segment(locale: str) -> None:
             assert is_gsm7(text) and segments(text) == 1, (key, context, text)
             checked += 1
     assert checked >= 15
+
+
+# --- scenario end_state ---------------------------------------------------------------------
+
+
+def test_scenario_end_state_checks_consents_with_word_patterns() -> None:
+    expected = EndState.model_validate(
+        {
+            "subscriptions": [],
+            "consents": [
+                {"action": "unsubscribe", "topic": "all", "source": "sms_stop", "words": "^stop$"}
+            ],
+        }
+    )
+    stop = {"action": "unsubscribe", "topic": "all", "channel": "sms", "source": "sms_stop"}
+    assert check_end_state(expected, State(None, [], [], [], [{**stop, "words": "STOP"}])) is None
+    wrong = check_end_state(expected, State(None, [], [], [], [{**stop, "words": "stop info"}]))
+    assert wrong is not None and "end_state.consents" in wrong
+    held = check_end_state(expected, State(None, [], [], [{"topic": "jadwal"}], [stop]))
+    assert held is not None and "end_state.subscriptions" in held
