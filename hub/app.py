@@ -195,6 +195,7 @@ class Hub:
                 bookings=self.bookings,
                 care=self.care,
                 flow_timeout=timedelta(minutes=settings.dialogs.flow_timeout_minutes),
+                subscriptions=self.subscriptions,
             ),
             outbound=self.outbound,
             metrics=self.metrics,

@@ -78,7 +78,7 @@ def test_chat_session(workdir: Path) -> None:
     assert len(messages) == 5, messages
     assert messages[0].startswith("Halo, selamat datang")
     assert messages[1].startswith("Saya bisa membantu:")
-    assert messages[1].endswith("4. Bicara dengan petugas")
+    assert messages[1].endswith("4. Bicara dengan petugas\n5. Langganan info")
     assert messages[2] == messages[1]
     assert messages[3].startswith("Ambil antrean untuk layanan apa?")
     assert "Balas dengan angka" in messages[3]

@@ -169,13 +169,14 @@ def test_handle_does_not_change_the_given_state(engine: DialogEngine) -> None:
     assert state == {"turns": 3, "fallbacks": 1}
 
 
-def test_menu_offers_the_four_features(engine: DialogEngine) -> None:
+def test_menu_offers_the_five_features(engine: DialogEngine) -> None:
     menu = engine.handle(turn(understood("help")), {}, "id").replies[0]
     assert [c.payload for c in menu.choices] == [
         "/ask_service_info",
         "/book_queue",
         "/file_complaint",
         "/talk_to_human",
+        "/subscribe",
     ]
 
 

@@ -13,6 +13,10 @@ from hub.nlu.results import ENTITY_TYPES, INTENTS
 ROOT = Path(__file__).resolve().parent.parent
 CITIZENS = ROOT / "nlu" / "test" / "citizens"
 REGISTERS = ("balinese.yml", "english.yml", "formal.yml", "informal.yml")
+NEWER_INTENTS = frozenset({"subscribe", "unsubscribe", "list_subscriptions"})
+"""Intents added after the set was written (issue #15). Their held-out messages must come
+from someone other than the author of nlu/data, as the set's README requires; until then
+they are measured on nlu/dev/heldout.yml only."""
 
 
 def test_the_set_has_one_file_per_register_each_saying_it_is_never_trained_on() -> None:
@@ -36,7 +40,7 @@ def test_every_intent_occurs_and_annotations_are_known() -> None:
     ids = {service["id"] for service in catalogue["services"]}
     examples = training_data.load([CITIZENS]).examples
     counts = Counter(example.intent for example in examples)
-    assert set(counts) == set(INTENTS), set(INTENTS) - set(counts)
+    assert set(counts) == set(INTENTS) - NEWER_INTENTS, set(INTENTS) - set(counts)
     for example in examples:
         for entity in example.entities:
             assert entity.type in ENTITY_TYPES, example

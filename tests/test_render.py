@@ -19,8 +19,20 @@ NO_BUTTONS = Capabilities(buttons=False)
 NUMBERED_LINE = re.compile(r"^\d+\. ", re.MULTILINE)
 
 LABELS = {
-    "id": ["Info layanan", "Ambil antrean", "Pengaduan (CARE)", "Bicara dengan petugas"],
-    "en": ["Service info", "Book a queue", "Complaint (CARE)", "Talk to an officer"],
+    "id": [
+        "Info layanan",
+        "Ambil antrean",
+        "Pengaduan (CARE)",
+        "Bicara dengan petugas",
+        "Langganan info",
+    ],
+    "en": [
+        "Service info",
+        "Book a queue",
+        "Complaint (CARE)",
+        "Talk to an officer",
+        "Subscribe to news",
+    ],
 }
 PROMPT = {"id": "Balas dengan angka:", "en": "Reply with a number:"}
 
@@ -91,8 +103,8 @@ def test_too_many_choices_for_the_buttons_fall_back_to_numbers(renderer: Rendere
     assert "Balas dengan angka:" in message.text
     assert "4. Bicara dengan petugas" in message.text
 
-    [exact] = render(renderer, menu_reply(), capabilities=Capabilities(buttons=True, max_buttons=4))
-    assert len(exact.choices) == 4
+    [exact] = render(renderer, menu_reply(), capabilities=Capabilities(buttons=True, max_buttons=5))
+    assert len(exact.choices) == 5
     assert not NUMBERED_LINE.search(exact.text)
 
 
@@ -302,4 +314,4 @@ def test_long_numbered_menu_is_split_too(renderer: Renderer) -> None:
     assert len(messages) > 1
     assert all(len(m.text) <= 80 for m in messages)
     assert all(m.choices == () for m in messages)
-    assert messages[-1].text.endswith("4. Bicara dengan petugas")
+    assert messages[-1].text.endswith("5. Langganan info")

@@ -30,7 +30,7 @@ from hub.dialogs.scenarios import (
     check_turn,
     load_scenarios,
 )
-from hub.store.tables import bookings, conversations, tickets
+from hub.store.tables import bookings, consent_records, conversations, subscriptions, tickets
 from tests.chat_client import ChatClient, answers
 from tests.clock import Clock
 from tests.fakes.twilio import FakeTwilio
@@ -127,7 +127,19 @@ async def _state(client: TestClient[Any, Any]) -> State:
                 tickets.c.object,
             )
         )
-    return State(convs[-1] if convs else None, booked, filed)
+        held = await rows(
+            sa.select(subscriptions.c.topic, subscriptions.c.channel).order_by(subscriptions.c.id)
+        )
+        consents = await rows(
+            sa.select(
+                consent_records.c.action,
+                sa.func.coalesce(consent_records.c.topic, "all").label("topic"),
+                consent_records.c.channel,
+                consent_records.c.source,
+                consent_records.c.words,
+            ).order_by(consent_records.c.id)
+        )
+    return State(convs[-1] if convs else None, booked, filed, held, consents)
 
 
 @pytest.mark.parametrize(("scenario", "channel"), _cases())

@@ -17,6 +17,7 @@ from hub.model import AddressKind, Choice, Reply
 from hub.pipeline.render import Renderer
 from hub.resources import templates_dir
 from tests.test_care_dialog import care_sms_contexts
+from tests.test_subscription_dialog import subscription_sms_contexts
 
 GRIN = "\U0001f600"  # an emoji outside the BMP: one surrogate pair, two UCS-2 units
 S_CEDILLA = "\u015f"  # ş: in the BMP, not in GSM-7, one UCS-2 unit
@@ -334,6 +335,7 @@ CONTEXTS.update(
         "announcement_subject": [{"title": ""}, {"title": "Info Imigrasi"}],
     }
 )
+CONTEXTS.update(subscription_sms_contexts())
 
 _FLOWS = [
     {"flow": "booking", "mode": "book", "service": "Kartu Keluarga (KK)", "code": ""},
@@ -341,6 +343,7 @@ _FLOWS = [
     {"flow": "booking", "mode": "cancel", "service": "", "code": "B-7Q4M2X"},
     {"flow": "care", "kind": "complaint", "service": "Kartu Keluarga (KK)"},
     {"flow": "care", "kind": "appreciation", "service": ""},
+    {"flow": "subscription", "mode": "subscribe", "service": "", "service_id": ""},
 ]
 CONTEXTS.update(
     {

@@ -35,8 +35,20 @@ Client = TestClient[Any, Any]
 FIXTURES = Path(__file__).parent / "fixtures" / "telegram"
 SECRET = "s3cret-Token_for-webhooks"
 CHAT = "5012345678"
-MENU_TITLES = ["Info layanan", "Ambil antrean", "Pengaduan (CARE)", "Bicara dengan petugas"]
-MENU_PAYLOADS = ["/ask_service_info", "/book_queue", "/file_complaint", "/talk_to_human"]
+MENU_TITLES = [
+    "Info layanan",
+    "Ambil antrean",
+    "Pengaduan (CARE)",
+    "Bicara dengan petugas",
+    "Langganan info",
+]
+MENU_PAYLOADS = [
+    "/ask_service_info",
+    "/book_queue",
+    "/file_complaint",
+    "/talk_to_human",
+    "/subscribe",
+]
 ENTRY_POINT = Path(sys.executable).parent / "omnihub"
 
 

@@ -42,6 +42,7 @@ async def test_indonesian_greeting_gets_indonesian_menu_with_buttons(
         "Ambil antrean",
         "Pengaduan (CARE)",
         "Bicara dengan petugas",
+        "Langganan info",
     ]
     assert "Balas dengan angka" not in menu["text"], "buttons, not a numbered menu"
     await chat.close()

@@ -43,7 +43,13 @@ async def test_conversation_with_buttons_escaping_and_reload(
     await _send(page, "halo")
     await page.wait_for_selector(".choice")
     titles = await page.locator(".choice").all_inner_texts()
-    assert titles == ["Info layanan", "Ambil antrean", "Pengaduan (CARE)", "Bicara dengan petugas"]
+    assert titles == [
+        "Info layanan",
+        "Ambil antrean",
+        "Pengaduan (CARE)",
+        "Bicara dengan petugas",
+        "Langganan info",
+    ]
     assert "selamat datang" in await page.locator(".msg-bot").first.inner_text()
 
     await page.click('.choice[data-payload="/book_queue"]')

@@ -36,7 +36,7 @@ VERIFY_TOKEN = "mpp-badung-verify-7c1e"
 PHONE_NUMBER_ID = "106540352242922"
 WA_ID = "6281234567890"
 E164 = "+6281234567890"
-MENU_IDS = ["/ask_service_info", "/book_queue", "/file_complaint", "/talk_to_human"]
+MENU_IDS = ["/ask_service_info", "/book_queue", "/file_complaint", "/talk_to_human", "/subscribe"]
 
 
 # ------------------------------------------------------------------ helpers
@@ -226,6 +226,7 @@ async def test_halo_gets_greeting_then_list_menu(
         "Ambil antrean",
         "Pengaduan (CARE)",
         "Bicara dengan petugas",
+        "Langganan info",
     ]
 
     (stored,) = await fetch(client, inbound_rows())

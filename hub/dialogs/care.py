@@ -1047,6 +1047,14 @@ class CareFlow:
         optional = ("attachments", "when_where", "service", "service_text")
         return isinstance(flow, dict) and flow.get("stage") in optional and soft_cancel(text)
 
+    @staticmethod
+    def in_own_words(state: dict[str, Any]) -> bool:
+        """Whether the question under way is answered in the citizen's own words (the story,
+        the service, the time and place): any message there is its answer, even one that
+        sounds like another request ("saya sudah berhenti langganan tapi tetap dikirimi")."""
+        flow = state.get(STATE)
+        return isinstance(flow, dict) and flow.get("stage") in FREE_TEXT_STAGES
+
     async def status(
         self, understanding: Parse, state: dict[str, Any], locale: str, context: DialogContext
     ) -> list[Reply]:

@@ -19,3 +19,6 @@ class DialogContext:
     sealed_niks: tuple[str, ...] = ()
     """The NIKs this message held, encrypted (hub.security.vault); its text has them masked.
     A flow that needs one (a complaint's reporter) keeps it in this form."""
+    address: str = ""
+    """The citizen's address on ``channel`` (E.164 phone, chat id, web chat visitor): where
+    a subscription made in this conversation sends the announcements."""

@@ -13,17 +13,22 @@ Service information is answered by :mod:`hub.dialogs.info` from the catalogue.
 Queue booking (:mod:`hub.dialogs.booking`) and CARE (:mod:`hub.dialogs.care`:
 complaints, appreciations, their status and rating, handing a conversation to the
 officers) need their domain services, which do I/O: they run from
-:meth:`DialogEngine.respond`, the async door the inbound pipeline calls. A flow under way has
-the first say; without one, CARE (or an awaited rating), then booking, then the rest.
+:meth:`DialogEngine.respond`, the async door the inbound pipeline calls, and so do
+subscriptions to the mall's announcements (:mod:`hub.dialogs.subscriptions`). A flow under
+way has the first say; without one, a subscription request, CARE (or an awaited rating),
+then booking, then the rest.
 
 A flow under way is a frame (:mod:`hub.dialogs.frames`): the engine never loses it
 to an unexpected message. While one waits for an answer:
 
 - an explicit cancel ("gajadi", "batal", "cancel", "stop": :mod:`hub.dialogs.cancel_words`)
   ends it and the citizen is told nothing was booked or filed; a flow may read a
-  cancel word as its answer ("batalin aja" asked whether to cancel a booking);
+  cancel word as its answer ("batalin aja" asked whether to cancel a booking); on SMS,
+  STOP and the operators' other opt-out keywords stop the citizen's subscriptions instead
+  and the flow goes on (CANCEL does both);
 - small talk ("makasih", "👍", "wkwk") and a status check get a short answer, then
   the question again; "ok"/"ya" stay answers where the question is yes or no;
+- a subscription request ("langganan info imigrasi") is done, then the question again;
 - what the flow takes is its answer; a question it does not take (a fee, hours,
   requirements, a greeting, the menu) is answered, then "Kembali ke …" and the question
   again, in one turn; a question that needs a service the flow does not know ("which
@@ -59,12 +64,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from hub.announcements import Subscriptions
 from hub.booking import BookingService
 from hub.care.service import CareService
 from hub.catalogue import Catalogue, CurrentCatalogue, current, load_catalogue
 from hub.dialogs import booking as booking_flow
 from hub.dialogs import cancel_words, frames
 from hub.dialogs import care as care_flow
+from hub.dialogs import subscriptions as subscriptions_flow
 from hub.dialogs.anger import is_angry
 from hub.dialogs.booking import BOOKING_INTENTS, BookingFlow
 from hub.dialogs.care import CARE_INTENTS, CareFlow
@@ -74,6 +81,13 @@ from hub.dialogs.frames import Flow
 from hub.dialogs.info import AWAITING, INFO_INTENTS, InfoFlow
 from hub.dialogs.offered import numbered_choice, remember_offered, take_offered
 from hub.dialogs.person import asks_for_a_person, demands_a_person
+from hub.dialogs.subscriptions import (
+    FLOW_CANCELLING_KEYWORDS,
+    SUBSCRIPTION_INTENTS,
+    SubscriptionFlow,
+    consent_words,
+    opt_out_keyword,
+)
 from hub.model import Choice, Reply
 from hub.nlu.results import ENTITY_TYPES, Entity, IntentScore, Parse
 
@@ -87,7 +101,7 @@ __all__ = [
     "read_payload",
 ]
 
-MENU_INTENTS = ("ask_service_info", "book_queue", "file_complaint", "talk_to_human")
+MENU_INTENTS = ("ask_service_info", "book_queue", "file_complaint", "talk_to_human", "subscribe")
 """What the menu offers, in order; each is an intent name the NLU also produces."""
 
 FEATURE_OF = {
@@ -95,12 +109,16 @@ FEATURE_OF = {
     "check_complaint_status": "file_complaint",
     "give_appreciation": "file_complaint",
     "talk_to_human": "talk_to_human",
+    "subscribe": "subscribe",
+    "unsubscribe": "subscribe",
+    "list_subscriptions": "subscribe",
 }
-"""CARE intents by the menu feature they belong to: named when no CARE service is given."""
+"""CARE and subscription intents by the menu feature they belong to: named when the
+service they need is not given."""
 
-PAYLOAD_KEYS = (*ENTITY_TYPES, "rating", "option")
+PAYLOAD_KEYS = (*ENTITY_TYPES, "rating", "option", "topic")
 """What a chosen payload may carry: the entity types, plus values only buttons give
-(a ticket's rating, a flow's option such as "skip" or "anonymous")."""
+(a ticket's rating, a flow's option such as "skip" or "anonymous", a subscription topic)."""
 
 FALLBACKS_BEFORE_HANDOFF = 2
 """Messages not understood in a row before the officers take over (with CARE)."""
@@ -110,6 +128,7 @@ FLOW_KEYS = (
     booking_flow.STATE,
     care_flow.STATE,
     care_flow.RATING_STATE,
+    subscriptions_flow.STATE,
     "fallbacks",
     LISTED,
     SHOWN,
@@ -171,12 +190,13 @@ class DialogEngine:
         bookings: BookingService | None = None,
         care: CareService | None = None,
         flow_timeout: timedelta = FLOW_TIMEOUT,
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         """``catalogue`` defaults to the shipped services.yaml (handy in tests); the hub
         passes the one in use, so a reload is answered from on the next message.
 
-        Without ``bookings`` or ``care`` (the pure engine of unit tests) those
-        intents are answered as not available, since they need the database.
+        Without ``bookings``, ``care`` or ``subscriptions`` (the pure engine of unit
+        tests) those intents are answered as not available, since they need the database.
         """
         self.threshold = threshold
         self.flow_timeout = flow_timeout
@@ -184,6 +204,9 @@ class DialogEngine:
         self._info = InfoFlow(self._catalogues.catalogue)
         self.booking = BookingFlow(bookings, _menu) if bookings is not None else None
         self.care = CareFlow(care, _menu, threshold) if care is not None else None
+        self.subscribing = (
+            SubscriptionFlow(subscriptions, _menu, threshold) if subscriptions is not None else None
+        )
 
     @property
     def catalogue(self) -> Catalogue:
@@ -195,6 +218,13 @@ class DialogEngine:
         if self._info.catalogue is not self._catalogues.catalogue:
             self._info = InfoFlow(self._catalogues.catalogue)
         return self._info
+
+    def opts_out(self, channel: str, text: str, choice_payload: str | None) -> bool:
+        """Whether a message is an SMS opt-out keyword this engine acts on: the inbound
+        pipeline brings it here even while an officer holds the conversation, since the
+        operators' rule has no exception."""
+        keyword = opt_out_keyword(channel, text) if choice_payload is None else None
+        return self.subscribing is not None and keyword is not None
 
     def understand(self, turn: Turn) -> Parse:
         if turn.choice_payload and turn.choice_payload.startswith("/"):
@@ -210,7 +240,13 @@ class DialogEngine:
 
         A digit answering the numbered menu offered last becomes that choice
         (:mod:`hub.dialogs.offered`), and what this turn offers is kept for the next.
+        An SMS opt-out keyword comes before anything else (:meth:`_opt_out`).
         """
+        if self.subscribing is not None and self.opts_out(
+            turn.channel, turn.text, turn.choice_payload
+        ):
+            cancelling = opt_out_keyword(turn.channel, turn.text) in FLOW_CANCELLING_KEYWORDS
+            return await self._opt_out(self.subscribing, turn, state, locale, context, cancelling)
         state = dict(state)
         offered = take_offered(state)
         if turn.choice_payload is None:
@@ -232,7 +268,7 @@ class DialogEngine:
         cancelled) gives way to the flow paused before it, which asks its question again.
         """
         care, booking = self.care, self.booking
-        if care is None and booking is None:
+        if care is None and booking is None and self.subscribing is None:
             return self.handle(turn, state, locale)
         understanding = self.understand(turn)
         locale = pick_locale(understanding, turn, locale)
@@ -257,7 +293,7 @@ class DialogEngine:
             )
         if replies is None:
             replies = await self._outside(
-                understanding, turn.attachments, new_state, locale, context
+                understanding, turn.attachments, new_state, locale, context, _words(turn)
             )
         missed = bool(replies) and replies[0].template in NOT_UNDERSTOOD
         if missed and (in_flow or waiting):  # not counted toward a handoff
@@ -298,10 +334,13 @@ class DialogEngine:
             flows["care"] = self.care
         if self.booking is not None:
             flows["booking"] = self.booking
+        if self.subscribing is not None:
+            flows["subscription"] = self.subscribing
         return flows
 
     def _current(self, state: dict[str, Any]) -> Flow | None:
-        """The flow under way (CARE first: a complaint is never written alongside)."""
+        """The flow under way (CARE first: a complaint is never written alongside; the
+        subscription question is asked only while the others are paused)."""
         return next((f for f in self._flows().values() if f.active(state)), None)
 
     def _name_of(self, flow: Flow) -> str:
@@ -314,11 +353,16 @@ class DialogEngine:
         state: dict[str, Any],
         locale: str,
         context: DialogContext,
+        words: str = "",
     ) -> list[Reply]:
-        """A message with no flow under way: CARE, then booking, then the rest."""
-        care, booking = self.care, self.booking
+        """A message with no flow under way: subscriptions, CARE, then booking, then the
+        rest. ``words`` are the citizen's, for a consent record."""
+        care, booking, subscribing = self.care, self.booking, self.subscribing
         replies: list[Reply] | None = None
-        if care is not None and care.takes(understanding, state):
+        if subscribing is not None and subscribing.takes(understanding):
+            state.pop(AWAITING, None)
+            replies = await subscribing.respond(understanding, state, locale, context, words)
+        if replies is None and care is not None and care.takes(understanding, state):
             replies = await care.respond(understanding, state, locale, context, attachments)
             if replies is not None:
                 state.pop(AWAITING, None)
@@ -373,8 +417,22 @@ class DialogEngine:
         status = await self._status_check(understanding, state, locale, context)
         if status is not None:
             return await self._digressed(status, current, about, state, locale, context), False
+        aside = await self._subscription_aside(current, turn, understanding, state, locale, context)
+        if aside is not None:
+            return aside, False
         intent = understanding.intent
         sure = intent.confidence >= self.threshold
+        if (
+            current is self.subscribing
+            and sure
+            and intent.name in (*BOOKING_INTENTS, *CARE_INTENTS)
+        ):
+            # "Which topic?" is no flow to keep: another request simply replaces it.
+            self.subscribing.leave(state)
+            words = _words(turn)
+            return await self._outside(
+                understanding, turn.attachments, state, locale, context, words
+            ), False
         care = self.care
         if sure and intent.name == "talk_to_human" and care is not None and current is not care:
             # The person button pressed mid-booking (CARE reads its own: a story may
@@ -429,7 +487,87 @@ class DialogEngine:
             return await self.care.respond(understanding, state, locale, context, turn.attachments)
         if current is self.booking and self.booking is not None:
             return await self.booking.respond(understanding, state, locale, context)
+        if current is self.subscribing and self.subscribing is not None:
+            return await self.subscribing.respond(
+                understanding, state, locale, context, _words(turn)
+            )
         return None
+
+    async def _subscription_aside(
+        self,
+        current: Flow,
+        turn: Turn,
+        understanding: Parse,
+        state: dict[str, Any],
+        locale: str,
+        context: DialogContext,
+    ) -> list[Reply] | None:
+        """ "langganan info imigrasi" or "berhenti langganan" mid-booking: done, then the
+        flow's question again; "langganan" without a topic pauses the flow until the topic
+        is chosen. None when the message is no such request (or not sure enough to leave
+        the flow's reading of it)."""
+        subscribing = self.subscribing
+        if subscribing is None or current is subscribing:
+            return None
+        if current is self.care and self.care is not None and self.care.in_own_words(state):
+            return None  # a complaint's story may speak of subscriptions: it is the story
+        intent = understanding.intent
+        if intent.name not in SUBSCRIPTION_INTENTS:
+            return None
+        if intent.confidence < SWITCH_CONFIDENCE and understanding.engine != "choice":
+            return None
+        about = current.describe(state, locale)
+        answer = await subscribing.respond(understanding, state, locale, context, _words(turn))
+        if answer is None:
+            return None
+        if subscribing.active(state):  # "which topic?": the flow waits until it is answered
+            frames.pause(current, state, self._name_of(current))
+            return answer
+        return await self._digressed(answer, current, about, state, locale, context)
+
+    async def _opt_out(
+        self,
+        subscribing: SubscriptionFlow,
+        turn: Turn,
+        state: dict[str, Any],
+        locale: str,
+        context: DialogContext,
+        cancelling: bool,
+    ) -> Outcome:
+        """An SMS opt-out keyword ("STOP", "BERHENTI"): every subscription stopped at once,
+        whatever the conversation is doing, and a flow under way asks its question again.
+
+        The operators' rule is stronger than a flow's reading of "stop" (a cancel): on SMS
+        "batal" cancels a flow, STOP never does. ``cancelling`` (CANCEL) ends the flow as
+        well, as the citizen means it. The choices offered last stay offered unless the
+        reply offers others.
+        """
+        stopped = IntentScore("unsubscribe", 1.0)
+        understanding = dataclasses.replace(
+            self.understand(turn), intent=stopped, ranking=(stopped,), engine="sms_stop"
+        )
+        locale = pick_locale(understanding, turn, locale)
+        new_state = _advance(state)
+        flows = self._flows()
+        dropped = frames.expire(new_state, flows, context.now, self.flow_timeout, locale)
+        subscribing.leave(new_state)  # a pending "which topic?" is moot
+        frames.held(new_state)  # and so is a new request waiting for keep-or-drop
+        current = self._current(new_state)
+        stop = await subscribing.stop(locale, context, _words(turn))
+        if current is not None and not cancelling:
+            about = current.describe(new_state, locale)
+            take_offered(new_state)
+            answer = [Reply(stop.template, {**stop.context, "flow": about})]
+            replies = await self._digressed(answer, current, about, new_state, locale, context)
+        else:
+            left = current.cancel(new_state) if current is not None else []
+            replies = await self._come_back([stop, *left], new_state, locale, context)
+        if dropped:
+            replies = frames.with_lead(replies, Reply("flow_expired", {"flows": dropped}))
+        remember_offered(new_state, replies)
+        new_state.pop("fallbacks", None)
+        frames.touch(new_state, flows, context.now)
+        return Outcome(replies=replies, state=new_state, locale=locale, understanding=understanding)
 
     async def _status_check(
         self, understanding: Parse, state: dict[str, Any], locale: str, context: DialogContext
@@ -491,7 +629,12 @@ class DialogEngine:
             state.pop(current.state_key, None)
         played = dataclasses.replace(context, sealed_niks=waiting.sealed_niks)
         replies = await self._outside(
-            waiting.understanding, waiting.attachments, state, locale, played
+            waiting.understanding,
+            waiting.attachments,
+            state,
+            locale,
+            played,
+            waiting.understanding.text,
         )
         why = "kept" if answer == frames.KEEP else "dropped"
         return frames.with_lead(replies, frames.lead(why, about))
@@ -577,14 +720,19 @@ class DialogEngine:
         if name in BOOKING_INTENTS:
             # Only without a booking service (respond() hands these to the flow).
             return [Reply("not_ready", {"feature": "book_queue"}), _menu()]
-        if name in CARE_INTENTS:
-            # Only without a CARE service (respond() hands these to the flow).
+        if name in CARE_INTENTS or name in SUBSCRIPTION_INTENTS:
+            # Only without the service they need (respond() hands these to the flows).
             return [Reply("not_ready", {"feature": FEATURE_OF[name]}), _menu()]
         return self._fallback(state)
 
     def _fallback(self, state: dict[str, Any]) -> list[Reply]:
         state["fallbacks"] = int(state.get("fallbacks", 0)) + 1
         return [Reply("fallback", {"repeated": state["fallbacks"] > 1}), _menu()]
+
+
+def _words(turn: Turn) -> str:
+    """The citizen's words for a consent record: the text, and the payload of a choice."""
+    return consent_words(turn.text, turn.choice_payload)
 
 
 def _handoff_reason(replies: list[Reply]) -> str | None:

@@ -19,6 +19,8 @@ A scenario file is YAML holding a list of scenarios::
         conversation: {status: bot}
         bookings: [{service_id: ktp_el_baru, status: booked, applicant_nik_set: true}]
         tickets: []                  # or [{kind: complaint, priority: high, object: officer}]
+        subscriptions: [{topic: imigrasi, channel: sms}]
+        consents: [{action: subscribe, topic: imigrasi, source: chat, words: '^langganan'}]
 
 Matching rule (one, for every turn): the bot's replies to a turn are joined into one
 text (each reply's text, then its buttons' titles one per line). Every ``expect``
@@ -27,8 +29,10 @@ pattern must be found *anywhere* in that text (``re.search``, case-insensitive,
 found. A turn whose ``expect`` is empty still waits for at least one reply.
 
 ``end_state`` lists what the database holds once the conversation is over: the
-conversation's fields, and *exactly* the bookings and tickets listed (each listed
-item matches a different row on the fields it names; ``bookings: []`` means none).
+conversation's fields, and *exactly* the bookings, tickets, subscriptions and consent
+records listed (each listed item matches a different row on the fields it names;
+``bookings: []`` means none). A consent record's ``words`` is a pattern (the citizen's
+message, with a chosen button's payload after it), matched like ``expect``.
 Only the fields below may be named, so a typo is an error rather than a check that
 always passes. Against a running hub (``omnihub dialogs test``) only the replies are
 checked; end_state is reported as skipped there.
@@ -162,10 +166,29 @@ class TicketExpect(_Strict):
     """What a complaint is about: facility, counter, officer or service."""
 
 
+class SubscriptionExpect(_Strict):
+    topic: str | None = None
+    channel: str | None = None
+    """Where the announcements go: the channel the citizen subscribed on."""
+
+
+class ConsentExpect(_Strict):
+    action: Literal["subscribe", "unsubscribe"] | None = None
+    topic: str | None = None
+    """None in the database for "every topic at once" (STOP): write ``all``."""
+    channel: str | None = None
+    source: str | None = None
+    """chat, sms_stop, ..."""
+    words: Pattern | None = None
+    """A pattern the recorded words must match (re.search, case-insensitive)."""
+
+
 class EndState(_Strict):
     conversation: ConversationExpect | None = None
     bookings: list[BookingExpect] | None = None
     tickets: list[TicketExpect] | None = None
+    subscriptions: list[SubscriptionExpect] | None = None
+    consents: list[ConsentExpect] | None = None
 
 
 class Scenario(_Strict):
@@ -257,6 +280,9 @@ class State:
     conversation: Row | None
     bookings: Sequence[Row]
     tickets: Sequence[Row]
+    subscriptions: Sequence[Row] = ()
+    consents: Sequence[Row] = ()
+    """Consent records, ``topic`` None read as ``all`` (every topic at once)."""
 
 
 def check_end_state(expected: EndState, actual: State) -> str | None:
@@ -270,6 +296,8 @@ def check_end_state(expected: EndState, actual: State) -> str | None:
     for name, wanted, rows in (
         ("bookings", expected.bookings, actual.bookings),
         ("tickets", expected.tickets, actual.tickets),
+        ("subscriptions", expected.subscriptions, actual.subscriptions),
+        ("consents", expected.consents, actual.consents),
     ):
         if wanted is None:
             continue
@@ -281,7 +309,10 @@ def check_end_state(expected: EndState, actual: State) -> str | None:
 
 def _mismatch(expected: BaseModel, row: Row) -> str | None:
     for field, value in expected.model_dump(exclude_none=True).items():
-        if row.get(field) != value:
+        if isinstance(expected, ConsentExpect) and field == "words":
+            if not re.search(value, str(row.get(field) or ""), FLAGS):
+                return f"{field} is {row.get(field)!r}, expected /{value}/"
+        elif row.get(field) != value:
             return f"{field} is {row.get(field)!r}, expected {value!r}"
     return None
 

@@ -32,6 +32,9 @@ INTENTS = (
     "check_complaint_status",
     "give_appreciation",
     "talk_to_human",
+    "subscribe",
+    "unsubscribe",
+    "list_subscriptions",
     "out_of_scope",
 )
 

@@ -304,7 +304,10 @@ class Inbound:
                 conversation = await conversations.get(conn, record.conversation_id)
                 if conversation is None:
                     raise LookupError("conversation vanished")
-                for_officers = _for_officers(conversation)
+                # An SMS STOP is acted on even then (the bot confirms; officers still see it).
+                for_officers = _for_officers(conversation) and not self.dialogs.opts_out(
+                    conversation.channel, record.text, record.choice_payload
+                )
                 if for_officers:
                     # Officers answer these; the console shows the message.
                     await messages.mark_processed(conn, record.id, ProcessingState.HANDLED)
@@ -319,8 +322,8 @@ class Inbound:
             outcome = await self._converse(conversation, record, parse)
             async with self.db.begin() as conn:
                 await self._record(conn, conversation, record, outcome)
-            if conversation.status is ConversationStatus.HANDOFF:
-                # Served while waiting: the console holding it sees the message arrive.
+            if conversation.status in (ConversationStatus.HANDOFF, ConversationStatus.OFFICER):
+                # Served while waiting (or a STOP): the console holding it sees the message.
                 await announce(
                     self.coordinator,
                     "message",
@@ -362,6 +365,7 @@ class Inbound:
             today=self.today(),
             now=self.clock(),
             sealed_niks=record.sealed_niks,
+            address=conversation.address,
         )
         outcome = await self.dialogs.respond(turn, conversation.state, conversation.locale, context)
         if outcome.replies and outcome.replies[0].template == "clarify":
