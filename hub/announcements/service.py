@@ -177,15 +177,15 @@ class Announcements:
             return False
         if found.audience:
             audience = Audience.from_json(found.audience)
-            count = await store.draw_booked(
-                self.db, conn, found.id, self._services(audience), audience.day, now
-            )
+            routes = store.booked_routes(self.services_of(audience), audience.day)
         else:
-            count = await store.draw_subscribers(self.db, conn, found.id, found.topics, now)
+            routes = store.subscriber_routes(found.topics)
+        count = await store.draw(self.db, conn, found.id, routes, now)
         await store.move(conn, found.id, [store.SENDING], store.SENDING, now, recipients=count)
         return True
 
-    def _services(self, audience: Audience) -> list[str]:
+    def services_of(self, audience: Audience) -> list[str]:
+        """The services a targeted audience covers: its service, or its agency's."""
         if audience.service:
             return [audience.service]
         return [

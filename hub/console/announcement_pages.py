@@ -228,15 +228,7 @@ async def _audience_counts(
         if not record.audience:
             return await announcement_preview.subscribers_by_channel(conn, record.topics, **options)
         audience = Audience.from_json(record.audience)
-        catalogue = _catalogue(request)
-        if audience.service:
-            services = [audience.service]
-        else:
-            services = [
-                s.id
-                for s in (catalogue.services.values() if catalogue else ())
-                if s.agency == audience.agency
-            ]
+        services = _service(request).services_of(audience)
         return await announcement_preview.booked_by_channel(conn, services, audience.day, **options)
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.store.tables import bookings, contacts, conversations, identities, subscriptions
+from hub.store.announcements import booked_routes, subscriber_routes
+from hub.store.tables import identities
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,16 +28,6 @@ class ChannelAudience:
     inside_window: int
     """Of them, those whose last message on this channel is within its session window
     (0 for a channel without one)."""
-
-
-def _open_conversation(contact_id: Any) -> sa.ScalarSelect[Any]:
-    return (
-        sa.select(conversations.c.id)
-        .where(conversations.c.contact_id == contact_id, conversations.c.status != "closed")
-        .order_by(conversations.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
 
 
 async def _count(
@@ -97,27 +87,7 @@ async def subscribers_by_channel(
     default_locale: str,
 ) -> list[ChannelAudience]:
     """The subscribers of any of ``topics``, once each, by the channel they would get it on."""
-    first = (
-        sa.select(subscriptions.c.contact_id, sa.func.min(subscriptions.c.id).label("sub_id"))
-        .where(subscriptions.c.topic.in_(list(topics)))
-        .group_by(subscriptions.c.contact_id)
-        .subquery()
-    )
-    open_conv = conversations.alias("open_conv")
-    routes = (
-        sa.select(
-            first.c.contact_id,
-            sa.func.coalesce(open_conv.c.channel, subscriptions.c.channel).label("channel"),
-            sa.func.coalesce(open_conv.c.address, subscriptions.c.address).label("address"),
-            sa.func.coalesce(open_conv.c.locale, contacts.c.locale).label("locale"),
-        )
-        .select_from(first)
-        .join(subscriptions, subscriptions.c.id == first.c.sub_id)
-        .join(contacts, contacts.c.id == first.c.contact_id)
-        .outerjoin(open_conv, open_conv.c.id == _open_conversation(first.c.contact_id))
-        .subquery()
-    )
-    return await _count(conn, routes, window_hours, now, default_locale)
+    return await _count(conn, subscriber_routes(topics), window_hours, now, default_locale)
 
 
 async def booked_by_channel(
@@ -131,27 +101,4 @@ async def booked_by_channel(
 ) -> list[ChannelAudience]:
     """The citizens with an active booking of ``service_ids`` on ``day``, once each, by
     the channel of their booking's conversation."""
-    first = (
-        sa.select(bookings.c.contact_id, sa.func.min(bookings.c.id).label("booking_id"))
-        .where(
-            bookings.c.day == day,
-            bookings.c.service_id.in_(list(service_ids)),
-            bookings.c.status == "booked",
-            bookings.c.conversation_id.is_not(None),
-        )
-        .group_by(bookings.c.contact_id)
-        .subquery()
-    )
-    routes = (
-        sa.select(
-            first.c.contact_id,
-            conversations.c.channel,
-            conversations.c.address,
-            conversations.c.locale,
-        )
-        .select_from(first)
-        .join(bookings, bookings.c.id == first.c.booking_id)
-        .join(conversations, conversations.c.id == bookings.c.conversation_id)
-        .subquery()
-    )
-    return await _count(conn, routes, window_hours, now, default_locale)
+    return await _count(conn, booked_routes(service_ids, day), window_hours, now, default_locale)

@@ -205,49 +205,37 @@ def _open_conversation(contact_id: Any) -> sa.ScalarSelect[Any]:
     )
 
 
-async def draw_subscribers(
-    db: Database, conn: AsyncConnection, announcement_id: int, topics: Sequence[str], at: datetime
-) -> int:
-    """One queued delivery per contact subscribed to any of ``topics``, routed to the
-    channel of their open conversation, else where they subscribed. Returns the count."""
+def subscriber_routes(topics: Sequence[str]) -> sa.Subquery:
+    """Each contact subscribed to any of ``topics`` once (contact_id, channel, address,
+    locale, booking_code): on the channel of their open conversation, else where they
+    subscribed. The one routing rule of the drawn audience and of the console's preview."""
     first = (
-        sa.select(
-            subscriptions.c.contact_id,
-            sa.func.min(subscriptions.c.id).label("sub_id"),
-        )
+        sa.select(subscriptions.c.contact_id, sa.func.min(subscriptions.c.id).label("sub_id"))
         .where(subscriptions.c.topic.in_(list(topics)))
         .group_by(subscriptions.c.contact_id)
         .subquery()
     )
-    current = _open_conversation(first.c.contact_id)
     open_conv = conversations.alias("open_conv")
-    source = (
+    return (
         sa.select(
-            sa.literal(announcement_id).label("announcement_id"),
             first.c.contact_id,
             sa.func.coalesce(open_conv.c.channel, subscriptions.c.channel).label("channel"),
             sa.func.coalesce(open_conv.c.address, subscriptions.c.address).label("address"),
-            sa.literal(QUEUED).label("status"),
-            sa.literal(at, type_=announcement_deliveries.c.updated_at.type).label("updated_at"),
+            sa.func.coalesce(open_conv.c.locale, contacts.c.locale).label("locale"),
+            sa.null().label("booking_code"),
         )
         .select_from(first)
         .join(subscriptions, subscriptions.c.id == first.c.sub_id)
-        .outerjoin(open_conv, open_conv.c.id == current)
+        .join(contacts, contacts.c.id == first.c.contact_id)
+        .outerjoin(open_conv, open_conv.c.id == _open_conversation(first.c.contact_id))
+        .subquery()
     )
-    return await _insert_from(db, conn, source)
 
 
-async def draw_booked(
-    db: Database,
-    conn: AsyncConnection,
-    announcement_id: int,
-    service_ids: Sequence[str],
-    day: date,
-    at: datetime,
-) -> int:
-    """One queued delivery per contact with an active booking of ``service_ids`` on
-    ``day`` (whether subscribed or not: it concerns their booking), on the booking's
-    conversation's channel. A contact with two such bookings gets one message."""
+def booked_routes(service_ids: Sequence[str], day: date) -> sa.Subquery:
+    """Each contact with an active booking of ``service_ids`` on ``day`` once (whether
+    subscribed or not: it concerns their booking), on the booking's conversation, with
+    that booking's code; same columns as :func:`subscriber_routes`."""
     first = (
         sa.select(bookings.c.contact_id, sa.func.min(bookings.c.id).label("booking_id"))
         .where(
@@ -259,20 +247,39 @@ async def draw_booked(
         .group_by(bookings.c.contact_id)
         .subquery()
     )
-    source = (
+    return (
         sa.select(
-            sa.literal(announcement_id).label("announcement_id"),
             first.c.contact_id,
             conversations.c.channel,
             conversations.c.address,
+            conversations.c.locale,
             bookings.c.code.label("booking_code"),
-            sa.literal(QUEUED).label("status"),
-            sa.literal(at, type_=announcement_deliveries.c.updated_at.type).label("updated_at"),
         )
         .select_from(first)
         .join(bookings, bookings.c.id == first.c.booking_id)
         .join(conversations, conversations.c.id == bookings.c.conversation_id)
+        .subquery()
     )
+
+
+async def draw(
+    db: Database,
+    conn: AsyncConnection,
+    announcement_id: int,
+    routes: sa.Subquery,
+    at: datetime,
+) -> int:
+    """One queued delivery per row of ``routes``; returns how many were written."""
+    source = sa.select(
+        sa.literal(announcement_id).label("announcement_id"),
+        routes.c.contact_id,
+        routes.c.channel,
+        routes.c.address,
+        routes.c.booking_code,
+        sa.literal(QUEUED).label("status"),
+        sa.literal(at, type_=announcement_deliveries.c.updated_at.type).label("updated_at"),
+        # SQLite reads "ON CONFLICT" after a bare FROM as a join's ON: a WHERE ends it.
+    ).where(sa.true())
     return await _insert_from(db, conn, source)
 
 

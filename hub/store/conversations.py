@@ -126,31 +126,8 @@ async def open_for_inbound(
         if threading.subject:
             thread_values["subject"] = pii.mask(threading.subject)[:500]
     if row is None:
-        new_id = await conn.scalar(
-            sa.insert(conversations)
-            .values(
-                contact_id=contact_id,
-                status=ConversationStatus.BOT.value,
-                channel=channel,
-                address=address,
-                locale=locale,
-                state={},
-                created_at=now,
-                updated_at=now,
-                last_inbound_at=at,
-                **thread_values,
-            )
-            .returning(conversations.c.id)
-        )
-        return ConversationRecord(
-            id=int(new_id or 0),
-            contact_id=contact_id,
-            status=ConversationStatus.BOT,
-            channel=channel,
-            address=address,
-            locale=locale,
-            subject=str(thread_values.get("subject", "")),
-            thread=tuple(thread_values.get("thread", ())),
+        return await _start(
+            conn, contact_id, channel, address, locale, last_inbound_at=at, **thread_values
         )
     await conn.execute(
         sa.update(conversations)
@@ -185,6 +162,18 @@ async def open_for_notice(
     ).first()
     if row is not None:
         return _record(row)
+    return await _start(conn, contact_id, channel, address, locale)
+
+
+async def _start(
+    conn: AsyncConnection,
+    contact_id: int,
+    channel: str,
+    address: str,
+    locale: str,
+    **values: Any,
+) -> ConversationRecord:
+    """A new conversation with the bot; ``values`` are further columns (threading)."""
     now = utcnow()
     new_id = await conn.scalar(
         sa.insert(conversations)
@@ -197,6 +186,7 @@ async def open_for_notice(
             state={},
             created_at=now,
             updated_at=now,
+            **values,
         )
         .returning(conversations.c.id)
     )
@@ -207,6 +197,8 @@ async def open_for_notice(
         channel=channel,
         address=address,
         locale=locale,
+        subject=str(values.get("subject", "")),
+        thread=tuple(values.get("thread", ())),
     )
 
 
