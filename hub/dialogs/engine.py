@@ -242,10 +242,9 @@ class DialogEngine:
         (:mod:`hub.dialogs.offered`), and what this turn offers is kept for the next.
         An SMS opt-out keyword comes before anything else (:meth:`_opt_out`).
         """
-        if self.subscribing is not None and self.opts_out(
-            turn.channel, turn.text, turn.choice_payload
-        ):
-            cancelling = opt_out_keyword(turn.channel, turn.text) in FLOW_CANCELLING_KEYWORDS
+        keyword = opt_out_keyword(turn.channel, turn.text) if turn.choice_payload is None else None
+        if self.subscribing is not None and keyword is not None:
+            cancelling = keyword in FLOW_CANCELLING_KEYWORDS
             return await self._opt_out(self.subscribing, turn, state, locale, context, cancelling)
         state = dict(state)
         offered = take_offered(state)
